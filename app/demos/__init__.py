@@ -1,0 +1,139 @@
+"""The demo registry: each demo is one module in this package that calls :func:`register`.
+
+A demo is a pure function ``run(params, seed) -> DemoResult`` of validated parameters and a seed.
+Modules are discovered automatically (:func:`load_all`), so adding a demo touches no other file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import pkgutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.bank.models import Localized
+
+Number = float | int
+
+
+class Scalar(BaseModel):
+    key: str
+    label: Localized
+    value: Number | bool | str
+    unit: str | None = None
+
+
+class Table(BaseModel):
+    title: Localized
+    columns: list[str]
+    rows: list[list[Number | bool | str | None]]
+
+
+class Series(BaseModel):
+    name: str
+    x: list[Number]
+    y: list[Number | None]
+
+
+class Chart(BaseModel):
+    title: Localized
+    kind: Literal["line", "bar"] = "line"
+    x_label: str = ""
+    y_label: str = ""
+    log_x: bool = False
+    log_y: bool = False
+    series: list[Series]
+
+
+class Heatmap(BaseModel):
+    title: Localized
+    matrix: list[list[Number | None]]
+    row_labels: list[str] | None = None
+    col_labels: list[str] | None = None
+
+
+class DemoResult(BaseModel):
+    """What a demo shows: numbers, tables, charts and heatmaps, and a conclusion drawn from them."""
+
+    conclusion: Localized
+    scalars: list[Scalar] = Field(default_factory=list)
+    tables: list[Table] = Field(default_factory=list)
+    charts: list[Chart] = Field(default_factory=list)
+    heatmaps: list[Heatmap] = Field(default_factory=list)
+
+    def scalar(self, key: str) -> Number | bool | str:
+        for s in self.scalars:
+            if s.key == key:
+                return s.value
+        raise KeyError(key)
+
+
+class DemoParams(BaseModel):
+    """Base of every demo's parameter model: unknown fields are an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+RunFn = Callable[[DemoParams, int], DemoResult]
+
+
+@dataclass(frozen=True)
+class Demo:
+    id: str
+    title: Localized
+    description: Localized
+    params: type[DemoParams]
+    run: RunFn
+    serves: tuple[str, ...] = field(default=())  # soul question numbers / topics, e.g. "Q4"
+
+
+REGISTRY: dict[str, Demo] = {}
+
+
+def register(
+    id: str,
+    *,
+    title: Localized,
+    description: Localized,
+    params: type[DemoParams],
+    serves: tuple[str, ...] = (),
+) -> Callable[[RunFn], RunFn]:
+    def deco(fn: RunFn) -> RunFn:
+        if id in REGISTRY:
+            raise ValueError(f"demo id {id!r} registered twice")
+        REGISTRY[id] = Demo(id, title, description, params, fn, serves)
+        return fn
+
+    return deco
+
+
+def load_all() -> dict[str, Demo]:
+    """Import every module in this package so each registers its demo."""
+    for mod in pkgutil.iter_modules(__path__):
+        if not mod.name.startswith("_") and mod.name != "runner":
+            importlib.import_module(f"{__name__}.{mod.name}")
+    return REGISTRY
+
+
+def generator(seed: int) -> torch.Generator:
+    """A private RNG: demos draw from this, never from torch's global RNG, so concurrent runs
+    cannot disturb each other's numbers."""
+    return torch.Generator().manual_seed(seed)
+
+
+_GLOBAL_RNG_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def seeded_global_rng(seed: int) -> Iterator[None]:
+    """For code that can only use torch's global RNG (``nn.Module`` constructors, dropout):
+    holds a lock, seeds, and restores the previous RNG state afterwards."""
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

@@ -56,6 +56,10 @@ class DemoRunner:
         self.timeout_s = timeout_s
 
     @staticmethod
+    def all() -> list[Demo]:
+        return list(REGISTRY.values())
+
+    @staticmethod
     def demo(demo_id: str) -> Demo:
         try:
             return REGISTRY[demo_id]

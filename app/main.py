@@ -1,0 +1,67 @@
+"""The application factory: ``create_app(settings) -> FastAPI``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from app import __version__
+from app.bank.loader import Bank, load_bank
+from app.config import REPO_ROOT, Settings, get_settings
+from app.db import make_engine, migrate
+from app.demos import load_all
+from app.demos.runner import DemoRunner
+from app.srs import Srs
+from app.web import api, pages
+from app.web.auth import LocalAuth
+from app.web.deps import LoginRequired, system_clock
+from app.web.schemas import Health
+
+log = logging.getLogger("transformer_quiz")
+STATIC_DIR = REPO_ROOT / "static"
+
+
+def load_checked_bank(questions_dir: Path) -> Bank:
+    """The bank, with every demo reference checked against the registry. Raises BankError."""
+    return load_bank(questions_dir, known_demos=set(load_all()))
+
+
+def create_app(settings: Settings | None = None, *, bank: Bank | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    bank = bank or load_checked_bank(settings.questions_dir)  # refuse to start on a broken bank
+    engine = make_engine(settings)
+    if settings.migrate_on_start:
+        migrate(engine)
+
+    app = FastAPI(
+        title="Transformer Quiz",
+        version=__version__,
+        description="Interview prep for Transformers: questions, spaced repetition, live demos.",
+    )
+    app.state.settings = settings
+    app.state.bank = bank
+    app.state.engine = engine
+    app.state.srs = Srs(settings.desired_retention, fuzz=settings.fsrs_fuzz)
+    app.state.demos = DemoRunner(
+        concurrency=settings.demo_concurrency, threads=settings.demo_threads
+    )
+    app.state.clock = system_clock
+    app.state.auth = LocalAuth()
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.get("/healthz", response_model=Health, tags=["ops"])
+    def healthz() -> Health:
+        return Health(status="ok", questions=len(bank.questions), demos=len(app.state.demos.all()))
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    return app

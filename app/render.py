@@ -1,0 +1,51 @@
+"""Markdown + LaTeX from the bank → safe HTML.
+
+Math is left as ``<span class="math inline">`` / ``<div class="math block">`` holding the TeX
+source; KaTeX renders it in the browser (and without JS the reader still sees the TeX). Whatever a
+question file contains, the HTML is sanitised with nh3, so a bank file cannot inject script.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+_md = (
+    MarkdownIt("commonmark", {"html": False, "typographer": False})
+    .use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
+    .enable("table")
+    .enable("strikethrough")
+)
+
+_TAGS = {
+    "p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "a",
+    "span", "div", "sup", "sub", "img",
+}  # fmt: skip
+_ATTRS = {
+    "span": {"class"},
+    "div": {"class"},
+    "code": {"class"},
+    "th": {"style"},
+    "td": {"style"},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+}
+
+
+@lru_cache(maxsize=4096)
+def render_markdown(text: str) -> Markup:
+    html = _md.render(text)
+    clean = nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRS,
+        url_schemes={"http", "https", "mailto"},
+        filter_style_properties={"text-align"},
+        link_rel="noopener noreferrer",
+    )
+    return Markup(clean)  # noqa: S704 (sanitised just above)

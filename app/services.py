@@ -1,0 +1,325 @@
+"""Study logic between the web layer and storage: the queue, grading, progress.
+
+Routes stay thin: they parse input, call one function here, and render what it returns.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from app.bank.loader import Bank
+from app.bank.models import Question
+from app.models import CardState, ReviewLog, User
+from app.srs import CardSnapshot, Grade, Srs
+
+LOCAL_USERNAME = "local"
+
+
+class NotFound(LookupError):
+    """The object does not exist for this user (also used for other users' objects: 404, not 403)."""
+
+
+def ensure_local_user(session: Session) -> User:
+    user = session.exec(select(User).where(User.username == LOCAL_USERNAME)).first()
+    if user is None:
+        user = User(username=LOCAL_USERNAME, is_admin=True)
+        session.add(user)
+        try:
+            session.commit()
+        except IntegrityError:  # another worker created it first
+            session.rollback()
+            user = session.exec(select(User).where(User.username == LOCAL_USERNAME)).one()
+    return user
+
+
+def snapshot(row: CardState | None) -> CardSnapshot | None:
+    if row is None:
+        return None
+    return CardSnapshot(
+        state=row.state,
+        step=row.step,
+        stability=row.stability,
+        difficulty=row.difficulty,
+        due=row.due,
+        last_review=row.last_review,
+    )
+
+
+def _snapshot_json(s: CardSnapshot | None, row: CardState | None) -> str | None:
+    if s is None or row is None:
+        return None
+    return json.dumps(
+        {
+            "state": s.state,
+            "step": s.step,
+            "stability": s.stability,
+            "difficulty": s.difficulty,
+            "due": s.due.isoformat(),
+            "last_review": s.last_review.isoformat() if s.last_review else None,
+            "reps": row.reps,
+            "lapses": row.lapses,
+        }
+    )
+
+
+def cards_by_question(session: Session, user_id: int) -> dict[str, CardState]:
+    rows = session.exec(select(CardState).where(CardState.user_id == user_id)).all()
+    return {r.question_id: r for r in rows}
+
+
+def _start_of_day(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def new_cards_today(session: Session, user_id: int, now: datetime) -> int:
+    """Cards first seen today (UTC day): a review whose card had no state before."""
+    return session.exec(
+        select(func.count())
+        .select_from(ReviewLog)
+        .where(
+            ReviewLog.user_id == user_id,
+            ReviewLog.card_before.is_(None),  # type: ignore[union-attr]
+            ReviewLog.reviewed_at >= _start_of_day(now),
+        )
+    ).one()
+
+
+def _available(row: CardState, now: datetime) -> bool:
+    return not row.suspended and not (row.buried_until and row.buried_until > now)
+
+
+def _is_new(row: CardState | None) -> bool:
+    return row is None or row.reps == 0
+
+
+def _is_due(row: CardState | None, now: datetime) -> bool:
+    return row is not None and row.reps > 0 and _available(row, now) and row.due <= now
+
+
+@dataclass(frozen=True)
+class TopicProgress:
+    topic_id: str
+    total: int
+    due: int
+    new: int
+    seen: int
+
+
+def progress(session: Session, user_id: int, bank: Bank, now: datetime) -> list[TopicProgress]:
+    cards = cards_by_question(session, user_id)
+    out = []
+    for t in bank.topics:
+        qs = bank.in_topic(t.id)
+        due = sum(1 for q in qs if _is_due(cards.get(q.id), now))
+        new = sum(1 for q in qs if _is_new(cards.get(q.id)))
+        out.append(TopicProgress(t.id, len(qs), due, new, len(qs) - new))
+    return out
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    question: Question
+    card: CardState | None  # None: a new card
+
+    @property
+    def is_new(self) -> bool:
+        return self.card is None
+
+
+def next_card(
+    session: Session,
+    user_id: int,
+    bank: Bank,
+    now: datetime,
+    *,
+    new_per_day: int,
+    questions: list[Question] | None = None,
+    exclude: set[str] | None = None,
+) -> QueueItem | None:
+    """The most overdue card among ``questions`` (default: the whole bank), else a new card while
+    today's new-card allowance lasts. ``exclude`` skips ids (e.g. the card just shown)."""
+    pool = questions if questions is not None else list(bank.questions.values())
+    exclude = exclude or set()
+    cards = cards_by_question(session, user_id)
+    due = [
+        (cards[q.id].due, q.id)
+        for q in pool
+        if q.id not in exclude and _is_due(cards.get(q.id), now)
+    ]
+    if due:
+        qid = min(due)[1]
+        return QueueItem(bank.questions[qid], cards[qid])
+    if new_cards_today(session, user_id, now) < new_per_day:
+        for q in pool:
+            c = cards.get(q.id)
+            if q.id not in exclude and _is_new(c) and (c is None or _available(c, now)):
+                return QueueItem(q, None)
+    return None
+
+
+def queue_counts(
+    session: Session, user_id: int, bank: Bank, now: datetime, *, new_per_day: int
+) -> tuple[int, int]:
+    """(due now, new cards still allowed today)."""
+    cards = cards_by_question(session, user_id)
+    due = sum(1 for qid in bank.questions if _is_due(cards.get(qid), now))
+    unseen = sum(1 for qid in bank.questions if _is_new(cards.get(qid)))
+    left = max(0, new_per_day - new_cards_today(session, user_id, now))
+    return due, min(unseen, left)
+
+
+class ConcurrentUpdate(RuntimeError):
+    pass
+
+
+def submit_review(
+    session: Session,
+    user_id: int,
+    question_id: str,
+    grade: Grade,
+    now: datetime,
+    srs: Srs,
+    *,
+    bank: Bank,
+    duration_ms: int | None = None,
+    attempts: int = 8,
+) -> tuple[CardState, ReviewLog]:
+    """Grade one card: update its state and append a review-log row in ONE transaction.
+
+    Optimistic concurrency: the card row is updated only if ``reps`` is still what we read, so two
+    grades racing on the same card never lose one; the loser re-reads and retries.
+    """
+    if question_id not in bank.questions:
+        raise NotFound(question_id)
+    now = now.astimezone(UTC)
+    for _ in range(attempts):
+        try:
+            return _submit_once(session, user_id, question_id, grade, now, srs, duration_ms)
+        except (ConcurrentUpdate, IntegrityError, OperationalError):
+            session.rollback()
+    raise ConcurrentUpdate(f"could not record the review of {question_id} after {attempts} tries")
+
+
+def _submit_once(
+    session: Session,
+    user_id: int,
+    question_id: str,
+    grade: Grade,
+    now: datetime,
+    srs: Srs,
+    duration_ms: int | None,
+) -> tuple[CardState, ReviewLog]:
+    row = session.exec(
+        select(CardState).where(CardState.user_id == user_id, CardState.question_id == question_id)
+    ).first()
+    # A row with no reps only holds a suspend/bury flag: the card is still new to FSRS.
+    before = snapshot(row) if row is not None and row.reps > 0 else None
+    before_json = _snapshot_json(before, row)
+    after = srs.review(before, grade, now)
+    values = dict(
+        state=after.state,
+        step=after.step,
+        stability=after.stability,
+        difficulty=after.difficulty,
+        due=after.due,
+        last_review=after.last_review,
+        buried_until=None,
+    )
+    if row is None:
+        row = CardState(
+            user_id=user_id, question_id=question_id, reps=1, lapses=0, suspended=False, **values
+        )
+        session.add(row)
+        session.flush()  # IntegrityError here if a concurrent first grade won: retry
+    else:
+        old_reps = row.reps
+        lapse = int(grade == Grade.again and before is not None and before.state == 2)
+        res = session.exec(
+            update(CardState)
+            .where(CardState.id == row.id, CardState.reps == old_reps)
+            .values(reps=old_reps + 1, lapses=CardState.lapses + lapse, **values)
+        )
+        if res.rowcount != 1:
+            raise ConcurrentUpdate(question_id)
+    log = ReviewLog(
+        user_id=user_id,
+        question_id=question_id,
+        rating=int(grade),
+        reviewed_at=now,
+        duration_ms=duration_ms,
+        card_before=before_json,
+        due_after=after.due,
+    )
+    session.add(log)
+    session.commit()
+    session.refresh(row)
+    return row, log
+
+
+def undo_last(session: Session, user_id: int) -> ReviewLog | None:
+    """Undo the user's latest grade: restore the card exactly and delete that log row."""
+    last = session.exec(
+        select(ReviewLog).where(ReviewLog.user_id == user_id).order_by(ReviewLog.id.desc())  # type: ignore[union-attr]
+    ).first()
+    if last is None:
+        return None
+    row = session.exec(
+        select(CardState).where(
+            CardState.user_id == user_id, CardState.question_id == last.question_id
+        )
+    ).first()
+    if last.card_before is None:
+        if row is not None:
+            session.delete(row)
+    elif row is not None:
+        b = json.loads(last.card_before)
+        session.exec(
+            update(CardState)
+            .where(CardState.id == row.id)
+            .values(
+                state=b["state"],
+                step=b["step"],
+                stability=b["stability"],
+                difficulty=b["difficulty"],
+                due=datetime.fromisoformat(b["due"]),
+                last_review=datetime.fromisoformat(b["last_review"]) if b["last_review"] else None,
+                reps=b["reps"],
+                lapses=b["lapses"],
+            )
+        )
+    session.exec(delete(ReviewLog).where(ReviewLog.id == last.id))
+    session.commit()
+    return last
+
+
+def set_hold(
+    session: Session, user_id: int, question_id: str, *, suspend: bool | None = None,
+    bury_until: datetime | None = None, now: datetime,
+) -> CardState:
+    """Suspend/unsuspend or bury a card. A new card gets a state row so it can be held too."""
+    row = session.exec(
+        select(CardState).where(CardState.user_id == user_id, CardState.question_id == question_id)
+    ).first()
+    if row is None:
+        row = CardState(
+            user_id=user_id, question_id=question_id, state=1, step=0, due=now, reps=0, lapses=0,
+            suspended=False,
+        )
+        session.add(row)
+    if suspend is not None:
+        row.suspended = suspend
+    if bury_until is not None:
+        row.buried_until = bury_until
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def tomorrow(now: datetime) -> datetime:
+    return _start_of_day(now) + timedelta(days=1)

@@ -1,0 +1,251 @@
+"""JSON API under /api: the same actions as the pages, for scripts and the OpenAPI contract."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlmodel import func, select
+
+from app import services
+from app.bank.models import Question
+from app.demos.runner import DemoNotFound, DemoTimeout, RunInfo
+from app.models import CardState, ReviewLog
+from app.srs import Grade, humanize
+from app.web.deps import BankDep, NowDep, RunnerDep, SessionDep, SettingsDep, SrsDep, UserDep
+from app.web.schemas import (
+    CardOut,
+    HoldIn,
+    NextOut,
+    ProgressOut,
+    QuestionOut,
+    QuestionSummary,
+    ReviewIn,
+    ReviewOut,
+    TopicOut,
+    UndoOut,
+)
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+_STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}
+_GRADE_NAMES = {"again": 1, "hard": 2, "good": 3, "easy": 4}
+
+
+def card_out(question_id: str, row: CardState | None) -> CardOut:
+    if row is None:
+        return CardOut(
+            question_id=question_id, state="new", due=None, stability=None, difficulty=None,
+            last_review=None, reps=0, lapses=0, suspended=False, buried_until=None,
+        )  # fmt: skip
+    return CardOut(
+        question_id=question_id,
+        state="new" if row.reps == 0 else _STATE_NAMES[row.state],  # type: ignore[arg-type]
+        due=row.due if row.reps else None,
+        stability=row.stability,
+        difficulty=row.difficulty,
+        last_review=row.last_review,
+        reps=row.reps,
+        lapses=row.lapses,
+        suspended=row.suspended,
+        buried_until=row.buried_until,
+    )
+
+
+def summary(q: Question) -> QuestionSummary:
+    return QuestionSummary(
+        id=q.id, topic=q.topic, tags=q.tags, difficulty=q.difficulty, prompt=q.prompt,
+        demos=q.demos, has_choices=bool(q.choices),
+    )  # fmt: skip
+
+
+def _question(bank, question_id: str) -> Question:
+    q = bank.questions.get(question_id)
+    if q is None:
+        raise HTTPException(404, f"no question {question_id!r}")
+    return q
+
+
+@router.get("/topics", response_model=list[TopicOut])
+def list_topics(session: SessionDep, user: UserDep, bank: BankDep, now: NowDep) -> list[TopicOut]:
+    prog = {p.topic_id: p for p in services.progress(session, user.id, bank, now)}
+    return [
+        TopicOut(id=t.id, title=t.title, total=prog[t.id].total, due=prog[t.id].due,
+                 new=prog[t.id].new, seen=prog[t.id].seen)
+        for t in bank.topics
+    ]  # fmt: skip
+
+
+@router.get("/questions", response_model=list[QuestionSummary])
+def list_questions(
+    bank: BankDep,
+    topic: Annotated[list[str] | None, Query()] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    difficulty: Annotated[list[int] | None, Query()] = None,
+    soul: bool = False,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> list[QuestionSummary]:
+    hits = bank.filter(topics=topic, tags=tag, difficulty=difficulty, soul_only=soul, query=q)
+    return [summary(x) for x in hits]
+
+
+@router.get("/questions/{question_id}", response_model=QuestionOut)
+def get_question(
+    question_id: str, session: SessionDep, user: UserDep, bank: BankDep
+) -> QuestionOut:
+    q = _question(bank, question_id)
+    row = services.cards_by_question(session, user.id).get(q.id)
+    return QuestionOut(
+        **summary(q).model_dump(),
+        answer=q.answer, explanation=q.explanation, key_points=q.key_points,
+        choices=q.choices, source=q.source, card=card_out(q.id, row),
+    )  # fmt: skip
+
+
+@router.get("/cards/{question_id}", response_model=CardOut)
+def get_card(question_id: str, session: SessionDep, user: UserDep, bank: BankDep) -> CardOut:
+    q = _question(bank, question_id)
+    return card_out(q.id, services.cards_by_question(session, user.id).get(q.id))
+
+
+@router.get("/next", response_model=NextOut)
+def next_due(
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    srs: SrsDep,
+    settings: SettingsDep,
+    now: NowDep,
+    topic: Annotated[list[str] | None, Query()] = None,
+) -> NextOut:
+    pool = bank.filter(topics=topic) if topic else None
+    item = services.next_card(
+        session, user.id, bank, now, new_per_day=settings.new_per_day, questions=pool
+    )
+    due, new_left = services.queue_counts(
+        session, user.id, bank, now, new_per_day=settings.new_per_day
+    )
+    if item is None:
+        return NextOut(question=None, is_new=False, due_count=due, new_left_today=new_left)
+    preview = srs.preview(services.snapshot(item.card) if item.card and item.card.reps else None, now)
+    return NextOut(
+        question=summary(item.question),
+        is_new=item.card is None or item.card.reps == 0,
+        due_count=due,
+        new_left_today=new_left,
+        intervals={g.name: humanize(d) for g, d in preview.items()},
+    )
+
+
+@router.post("/reviews", response_model=ReviewOut, status_code=201)
+def submit_review(
+    body: ReviewIn, session: SessionDep, user: UserDep, bank: BankDep, srs: SrsDep, now: NowDep
+) -> ReviewOut:
+    grade = Grade(_GRADE_NAMES.get(body.rating, body.rating))  # type: ignore[arg-type]
+    try:
+        row, log = services.submit_review(
+            session, user.id, body.question_id, grade, now, srs, bank=bank,
+            duration_ms=body.duration_ms,
+        )  # fmt: skip
+    except services.NotFound:
+        raise HTTPException(404, f"no question {body.question_id!r}") from None
+    except services.ConcurrentUpdate as e:
+        raise HTTPException(503, str(e), headers={"Retry-After": "1"}) from None
+    return ReviewOut(
+        review_id=log.id, question_id=log.question_id, rating=log.rating,
+        reviewed_at=log.reviewed_at, card=card_out(row.question_id, row),
+    )  # fmt: skip
+
+
+@router.post("/undo", response_model=UndoOut)
+def undo(session: SessionDep, user: UserDep) -> UndoOut:
+    last = services.undo_last(session, user.id)
+    if last is None:
+        return UndoOut(undone=False)
+    row = services.cards_by_question(session, user.id).get(last.question_id)
+    return UndoOut(undone=True, question_id=last.question_id, card=card_out(last.question_id, row))
+
+
+@router.post("/cards/{question_id}/hold", response_model=CardOut)
+def hold(
+    question_id: str, body: HoldIn, session: SessionDep, user: UserDep, bank: BankDep, now: NowDep
+) -> CardOut:
+    q = _question(bank, question_id)
+    if body.action == "bury":
+        row = services.set_hold(session, user.id, q.id, bury_until=services.tomorrow(now), now=now)
+    else:
+        row = services.set_hold(session, user.id, q.id, suspend=body.action == "suspend", now=now)
+    return card_out(q.id, row)
+
+
+@router.get("/progress", response_model=ProgressOut)
+def get_progress(session: SessionDep, user: UserDep, bank: BankDep, now: NowDep) -> ProgressOut:
+    topics = list_topics(session, user, bank, now)
+    reviews = session.exec(
+        select(func.count()).select_from(ReviewLog).where(ReviewLog.user_id == user.id)
+    ).one()
+    return ProgressOut(
+        total=sum(t.total for t in topics), seen=sum(t.seen for t in topics),
+        due=sum(t.due for t in topics), new=sum(t.new for t in topics),
+        reviews=reviews, topics=topics,
+    )  # fmt: skip
+
+
+# ---- demos ---------------------------------------------------------------------------------
+
+
+@router.get("/demos")
+def list_demos(runner: RunnerDep) -> list[dict[str, Any]]:
+    """Every demo with its parameter JSON schema (defaults, bounds, descriptions)."""
+    from app.demos import REGISTRY
+
+    return [
+        {
+            "id": d.id,
+            "title": d.title.model_dump(),
+            "description": d.description.model_dump(),
+            "serves": list(d.serves),
+            "params_schema": d.params.model_json_schema(),
+        }
+        for d in REGISTRY.values()
+    ]
+
+
+def param_errors(model, err: ValidationError) -> list[dict[str, Any]]:
+    """pydantic errors, each with the allowed range or values spelled out."""
+    schema = model.model_json_schema().get("properties", {})
+    out = []
+    for e in err.errors(include_url=False):
+        field = str(e["loc"][0]) if e["loc"] else ""
+        prop = schema.get(field, {})
+        allowed = None
+        if "minimum" in prop or "maximum" in prop:
+            allowed = f"{prop.get('minimum', '-inf')} to {prop.get('maximum', 'inf')}"
+        elif "enum" in prop:
+            allowed = " | ".join(map(str, prop["enum"]))
+        msg = f"{e['msg']}; allowed {field}: {allowed}" if allowed else e["msg"]
+        out.append({"loc": ["body", *e["loc"]], "msg": msg, "type": e["type"], "allowed": allowed})
+    return out
+
+
+@router.post("/demos/{demo_id}", response_model=RunInfo)
+async def run_demo(
+    demo_id: str,
+    runner: RunnerDep,
+    params: Annotated[dict[str, Any] | None, Body()] = None,
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> RunInfo | JSONResponse:
+    try:
+        demo = runner.demo(demo_id)
+    except DemoNotFound:
+        raise HTTPException(404, f"no demo {demo_id!r}") from None
+    try:
+        p = demo.params.model_validate(params or {})
+    except ValidationError as e:
+        return JSONResponse(status_code=422, content={"detail": param_errors(demo.params, e)})
+    try:
+        return await runner.run(demo_id, p, seed)
+    except DemoTimeout:
+        raise HTTPException(503, f"demo {demo_id!r} took too long; try smaller parameters") from None

@@ -1,0 +1,81 @@
+"""Request-scoped dependencies: DB session, current user, language, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from app.bank.loader import Bank
+from app.bank.models import Lang
+from app.config import Settings
+from app.demos.runner import DemoRunner
+from app.models import User
+from app.srs import Srs
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_bank(request: Request) -> Bank:
+    return request.app.state.bank
+
+
+def get_srs(request: Request) -> Srs:
+    return request.app.state.srs
+
+
+def get_runner(request: Request) -> DemoRunner:
+    return request.app.state.demos
+
+
+def get_now(request: Request) -> datetime:
+    # Tests swap app.state.clock for a fixed or simulated clock.
+    return request.app.state.clock()
+
+
+class LoginRequired(Exception):
+    """Raised when accounts are on and nobody is logged in; pages redirect, the API answers 401."""
+
+
+def get_user(request: Request, session: Annotated[Session, Depends(get_session)]) -> User:
+    auth = request.app.state.auth
+    user = auth.current_user(request, session)
+    if user is None:
+        if request.url.path.startswith("/api/"):
+            raise HTTPException(status_code=401, detail="login required")
+        raise LoginRequired()
+    return user
+
+
+def get_lang(request: Request) -> Lang:
+    lang = request.cookies.get("lang")
+    if lang in ("zh", "en"):
+        return lang  # type: ignore[return-value]
+    accept = request.headers.get("accept-language", "").lower()
+    return "zh" if accept.startswith("zh") else "en"
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+UserDep = Annotated[User, Depends(get_user)]
+BankDep = Annotated[Bank, Depends(get_bank)]
+SrsDep = Annotated[Srs, Depends(get_srs)]
+NowDep = Annotated[datetime, Depends(get_now)]
+LangDep = Annotated[Lang, Depends(get_lang)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RunnerDep = Annotated[DemoRunner, Depends(get_runner)]

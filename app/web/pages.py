@@ -1,0 +1,300 @@
+"""Server-rendered pages. Every action is a plain link or form (works without JS); htmx and a
+little JS make it faster and add the keyboard."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from app import services
+from app.bank.models import Lang, Question
+from app.config import REPO_ROOT
+from app.demos.runner import DemoNotFound, DemoTimeout
+from app.render import render_markdown
+from app.srs import Grade, humanize
+from app.web.api import card_out, param_errors
+from app.web.deps import (
+    BankDep,
+    LangDep,
+    NowDep,
+    RunnerDep,
+    SessionDep,
+    SettingsDep,
+    SrsDep,
+    UserDep,
+)
+from app.web.i18n import translator
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=REPO_ROOT / "templates")
+templates.env.filters["md"] = render_markdown
+templates.env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
+
+
+def render(request: Request, name: str, lang: Lang, status_code: int = 200, **ctx: Any):
+    ctx.update(lang=lang, t=translator(lang), path=request.url.path, query=request.url.query)
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def _safe_next(url: str | None, default: str = "/") -> str:
+    # Only same-site relative paths: never an open redirect.
+    if not url or not url.startswith("/") or url.startswith("//"):
+        return default
+    return url
+
+
+@router.get("/lang/{lang}")
+def set_lang(lang: Lang, next: str | None = None) -> RedirectResponse:
+    resp = RedirectResponse(_safe_next(next), status_code=303)
+    resp.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return resp
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(
+    request: Request, session: SessionDep, user: UserDep, bank: BankDep, now: NowDep,
+    settings: SettingsDep, lang: LangDep,
+):  # fmt: skip
+    prog = {p.topic_id: p for p in services.progress(session, user.id, bank, now)}
+    due, new_left = services.queue_counts(
+        session, user.id, bank, now, new_per_day=settings.new_per_day
+    )
+    soul = sorted((q for q in bank.questions.values() if q.is_soul),
+                  key=lambda q: (q.soul_number or 99, q.id))  # fmt: skip
+    return render(
+        request, "home.html", lang, topics=bank.topics, prog=prog, due=due, new_left=new_left,
+        total=len(bank.questions), soul=soul,
+    )  # fmt: skip
+
+
+@router.get("/questions", response_class=HTMLResponse)
+def question_list(
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    lang: LangDep,
+    topic: Annotated[list[str] | None, Query()] = None,
+    difficulty: Annotated[list[int] | None, Query()] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    soul: bool = False,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+):
+    topic = [t for t in (topic or []) if t]
+    hits = bank.filter(topics=topic, tags=tag, difficulty=difficulty, soul_only=soul, query=q)
+    if soul:
+        hits.sort(key=lambda x: (x.soul_number or 99, x.id))
+    cards = services.cards_by_question(session, user.id)
+    title = None
+    if len(topic) == 1 and bank.topic(topic[0]):
+        title = bank.topic(topic[0]).title.get(lang)
+    return render(
+        request, "questions.html", lang, questions=hits, bank=bank,
+        cards={k: card_out(k, v) for k, v in cards.items()}, f_topic=topic, f_difficulty=difficulty or [],
+        f_soul=soul, f_q=q or "", title=title,
+    )  # fmt: skip
+
+
+@router.get("/topics/{topic_id}")
+def topic_page(topic_id: str, bank: BankDep) -> RedirectResponse:
+    if not bank.topic(topic_id):
+        raise HTTPException(404, f"no topic {topic_id!r}")
+    return RedirectResponse(f"/questions?topic={quote(topic_id)}", status_code=307)
+
+
+def _question_page(
+    request: Request, q: Question, *, session, user, bank, srs, now, lang: Lang,
+    mode: str, next_url: str, feedback: dict | None = None, flash: str | None = None,
+    status_code: int = 200,
+):  # fmt: skip
+    row = services.cards_by_question(session, user.id).get(q.id)
+    snap = services.snapshot(row) if row is not None and row.reps else None
+    intervals = {g.name: humanize(d) for g, d in srs.preview(snap, now).items()}
+    demos = [request.app.state.demos.demo(d) for d in q.demos]
+    return render(
+        request, "question.html", lang, q=q, topic=bank.topic(q.topic), card=card_out(q.id, row),
+        intervals=intervals, grades=list(Grade), demos=demos, mode=mode, next_url=next_url,
+        feedback=feedback, flash=flash, status_code=status_code,
+    )  # fmt: skip
+
+
+@router.get("/q/{question_id}", response_class=HTMLResponse)
+def question_page(
+    request: Request, question_id: str, session: SessionDep, user: UserDep, bank: BankDep,
+    srs: SrsDep, now: NowDep, lang: LangDep, next: str | None = None,
+):  # fmt: skip
+    q = bank.questions.get(question_id)
+    if q is None:
+        raise HTTPException(404, f"no question {question_id!r}")
+    return _question_page(
+        request, q, session=session, user=user, bank=bank, srs=srs, now=now, lang=lang,
+        mode="browse", next_url=_safe_next(next, f"/q/{q.id}"),
+    )  # fmt: skip
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_page(
+    request: Request, session: SessionDep, user: UserDep, bank: BankDep, srs: SrsDep,
+    now: NowDep, lang: LangDep, settings: SettingsDep,
+    topic: Annotated[list[str] | None, Query()] = None, flash: str | None = None,
+):  # fmt: skip
+    topic = [t for t in (topic or []) if t]
+    pool = bank.filter(topics=topic) if topic else None
+    item = services.next_card(
+        session, user.id, bank, now, new_per_day=settings.new_per_day, questions=pool
+    )
+    here = "/review" + (f"?{request.url.query}" if request.url.query else "")
+    if item is None:
+        due, new_left = services.queue_counts(
+            session, user.id, bank, now, new_per_day=settings.new_per_day
+        )
+        return render(request, "done.html", lang, due=due, new_left=new_left, flash=flash)
+    return _question_page(
+        request, item.question, session=session, user=user, bank=bank, srs=srs, now=now,
+        lang=lang, mode="review", next_url=here.split("&flash")[0], flash=flash,
+    )  # fmt: skip
+
+
+@router.post("/q/{question_id}/grade")
+def grade(
+    question_id: str, session: SessionDep, user: UserDep, bank: BankDep, srs: SrsDep,
+    now: NowDep, rating: Annotated[int, Form(ge=1, le=4)],
+    next: Annotated[str | None, Form()] = None,
+    duration_ms: Annotated[str | None, Form(max_length=12)] = None,
+) -> RedirectResponse:  # fmt: skip
+    # Filled in by JS (time from showing the card to grading); empty without JS.
+    duration = int(duration_ms) if duration_ms and duration_ms.isdigit() else None
+    try:
+        services.submit_review(
+            session, user.id, question_id, Grade(rating), now, srs, bank=bank,
+            duration_ms=duration,
+        )  # fmt: skip
+    except services.NotFound:
+        raise HTTPException(404, f"no question {question_id!r}") from None
+    dest = _safe_next(next, "/review")
+    sep = "&" if "?" in dest else "?"
+    return RedirectResponse(f"{dest}{sep}flash=graded", status_code=303)
+
+
+@router.post("/q/{question_id}/choose", response_class=HTMLResponse)
+async def choose(
+    request: Request, question_id: str, session: SessionDep, user: UserDep, bank: BankDep,
+    srs: SrsDep, now: NowDep, lang: LangDep,
+):  # fmt: skip
+    q = bank.questions.get(question_id)
+    if q is None:
+        raise HTTPException(404, f"no question {question_id!r}")
+    form = await request.form()
+    picked = {int(v) for v in form.getlist("choice") if str(v).isdigit()}
+    right = {i for i, c in enumerate(q.choices) if c.correct}
+    feedback = {"picked": picked, "correct": picked == right}
+    return _question_page(
+        request, q, session=session, user=user, bank=bank, srs=srs, now=now, lang=lang,
+        mode="browse", next_url=_safe_next(str(form.get("next") or ""), f"/q/{q.id}"),
+        feedback=feedback,
+    )  # fmt: skip
+
+
+# ---- demos ---------------------------------------------------------------------------------
+
+
+def _form_fields(params_model) -> list[dict[str, Any]]:
+    """Describe a params model as HTML inputs (type, bounds, step, default, choices)."""
+    schema = params_model.model_json_schema()
+    fields = []
+    for name, prop in schema.get("properties", {}).items():
+        f: dict[str, Any] = {
+            "name": name,
+            "default": prop.get("default"),
+            "description": prop.get("description", ""),
+            "title": prop.get("title", name),
+        }
+        if "enum" in prop:
+            f.update(kind="select", options=prop["enum"])
+        elif prop.get("type") == "boolean":
+            f.update(kind="checkbox")
+        elif prop.get("type") in ("integer", "number"):
+            f.update(
+                kind="number", min=prop.get("minimum"), max=prop.get("maximum"),
+                step=1 if prop["type"] == "integer" else "any",
+            )  # fmt: skip
+        else:
+            f.update(kind="text", pattern=prop.get("pattern"), maxlength=prop.get("maxLength"))
+        fields.append(f)
+    return fields
+
+
+templates.env.globals["demo_fields"] = _form_fields
+
+
+def _questions_for_demo(bank, demo_id: str) -> list[Question]:
+    return [q for q in bank.questions.values() if demo_id in q.demos]
+
+
+@router.get("/demos", response_class=HTMLResponse)
+def demo_list(request: Request, runner: RunnerDep, bank: BankDep, lang: LangDep):
+    return render(request, "demos.html", lang, demos=runner.all(), bank=bank)
+
+
+@router.get("/demos/{demo_id}", response_class=HTMLResponse)
+def demo_page(
+    request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, lang: LangDep
+):
+    try:
+        demo = runner.demo(demo_id)
+    except DemoNotFound:
+        raise HTTPException(404, f"no demo {demo_id!r}") from None
+    return render(
+        request, "demo.html", lang, demo=demo, run=None, errors=None,
+        questions=_questions_for_demo(bank, demo_id),
+    )  # fmt: skip
+
+
+@router.post("/demos/{demo_id}/run", response_class=HTMLResponse)
+async def demo_run(
+    request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, lang: LangDep
+):
+    try:
+        demo = runner.demo(demo_id)
+    except DemoNotFound:
+        raise HTTPException(404, f"no demo {demo_id!r}") from None
+    form = await request.form()
+    raw = {k: form.getlist(k)[-1] for k in form if k != "seed"}  # checkbox: hidden false + on
+    partial = request.headers.get("hx-request") == "true"
+    errors = run = None
+    try:
+        seed = int(str(form.get("seed") or 0))
+        if not 0 <= seed < 2**31:
+            raise ValueError
+    except ValueError:
+        seed, errors = 0, [{"loc": ["seed"], "msg": "seed must be an integer from 0 to 2147483647"}]
+    if errors is None:
+        try:
+            p = demo.params.model_validate(raw)
+            run = await runner.run(demo_id, p, seed)
+        except ValidationError as e:
+            errors = param_errors(demo.params, e)
+        except DemoTimeout:
+            errors = [{"loc": [], "msg": "the demo took too long; try smaller parameters"}]
+    status = 422 if errors else 200
+    if partial:
+        return render(request, "_demo_result.html", lang, demo=demo, run=run, errors=errors,
+                      status_code=status)  # fmt: skip
+    return render(
+        request, "demo.html", lang, demo=demo, run=run, errors=errors,
+        questions=_questions_for_demo(bank, demo_id), status_code=status,
+    )  # fmt: skip
+
+
+def fmt_dt(dt: datetime | None, lang: Lang) -> str:
+    return "" if dt is None else dt.strftime("%Y-%m-%d %H:%M UTC")
+
+
+templates.env.globals["fmt_dt"] = fmt_dt

@@ -1,0 +1,100 @@
+"""API response and request models (kept apart from the tables, as the OpenAPI contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.bank.models import Choice, Localized, LocalizedList
+
+
+class TopicOut(BaseModel):
+    id: str
+    title: Localized
+    total: int
+    due: int
+    new: int
+    seen: int
+
+
+class QuestionSummary(BaseModel):
+    id: str
+    topic: str
+    tags: list[str]
+    difficulty: int
+    prompt: Localized
+    demos: list[str]
+    has_choices: bool
+
+
+class CardOut(BaseModel):
+    question_id: str
+    state: Literal["new", "learning", "review", "relearning"]
+    due: datetime | None
+    stability: float | None
+    difficulty: float | None
+    last_review: datetime | None
+    reps: int
+    lapses: int
+    suspended: bool
+    buried_until: datetime | None
+
+
+class QuestionOut(QuestionSummary):
+    answer: Localized
+    explanation: Localized
+    key_points: LocalizedList
+    choices: list[Choice]
+    source: list[str]
+    card: CardOut
+
+
+class NextOut(BaseModel):
+    question: QuestionSummary | None
+    is_new: bool
+    due_count: int
+    new_left_today: int
+    intervals: dict[str, str] = Field(
+        default_factory=dict, description="Next interval per grade, e.g. {'good': '10m'}"
+    )
+
+
+class ReviewIn(BaseModel):
+    question_id: str = Field(max_length=80)
+    rating: Literal[1, 2, 3, 4, "again", "hard", "good", "easy"]
+    duration_ms: int | None = Field(default=None, ge=0, le=24 * 3600 * 1000)
+
+
+class ReviewOut(BaseModel):
+    review_id: int
+    question_id: str
+    rating: int
+    reviewed_at: datetime
+    card: CardOut
+
+
+class UndoOut(BaseModel):
+    undone: bool
+    question_id: str | None = None
+    card: CardOut | None = None
+
+
+class ProgressOut(BaseModel):
+    total: int
+    seen: int
+    due: int
+    new: int
+    reviews: int
+    topics: list[TopicOut]
+
+
+class HoldIn(BaseModel):
+    action: Literal["suspend", "unsuspend", "bury"]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    questions: int
+    demos: int

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
@@ -21,11 +22,46 @@ _md = (
     .enable("strikethrough")
 )
 
+
+def _display_inline(self, tokens, idx, options, env) -> str:
+    # `$$...$$` inside a paragraph (no blank line around it) is still display math.
+    return f'<span class="math display">{escapeHtml(tokens[idx].content)}</span>'
+
+
+_md.add_render_rule("math_inline_double", _display_inline)
+
 _TAGS = {
-    "p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li",
-    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "a",
-    "span", "div", "sup", "sub", "img",
-}  # fmt: skip
+    "p",
+    "br",
+    "hr",
+    "em",
+    "strong",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "a",
+    "span",
+    "div",
+    "sup",
+    "sub",
+    "img",
+}
 _ATTRS = {
     "span": {"class"},
     "div": {"class"},

@@ -299,8 +299,13 @@ def undo_last(session: Session, user_id: int) -> ReviewLog | None:
 
 
 def set_hold(
-    session: Session, user_id: int, question_id: str, *, suspend: bool | None = None,
-    bury_until: datetime | None = None, now: datetime,
+    session: Session,
+    user_id: int,
+    question_id: str,
+    *,
+    suspend: bool | None = None,
+    bury_until: datetime | None = None,
+    now: datetime,
 ) -> CardState:
     """Suspend/unsuspend or bury a card. A new card gets a state row so it can be held too."""
     row = session.exec(
@@ -308,7 +313,13 @@ def set_hold(
     ).first()
     if row is None:
         row = CardState(
-            user_id=user_id, question_id=question_id, state=1, step=0, due=now, reps=0, lapses=0,
+            user_id=user_id,
+            question_id=question_id,
+            state=1,
+            step=0,
+            due=now,
+            reps=0,
+            lapses=0,
             suspended=False,
         )
         session.add(row)

@@ -59,7 +59,12 @@ def _utc(dt: datetime) -> datetime:
 
 def new_card(now: datetime) -> CardSnapshot:
     return CardSnapshot(
-        state=int(State.Learning), step=0, stability=None, difficulty=None, due=now, last_review=None
+        state=int(State.Learning),
+        step=0,
+        stability=None,
+        difficulty=None,
+        due=now,
+        last_review=None,
     )
 
 
@@ -79,9 +84,7 @@ class Srs:
         """How long until the card is due again after each grade (for the grade buttons)."""
         now = _utc(now)
         fc = (card or new_card(now)).to_fsrs()
-        return {
-            g: self._preview.review_card(fc, Rating(int(g)), now)[0].due - now for g in Grade
-        }
+        return {g: self._preview.review_card(fc, Rating(int(g)), now)[0].due - now for g in Grade}
 
     def retrievability(self, card: CardSnapshot, now: datetime) -> float:
         return self.scheduler.get_card_retrievability(card.to_fsrs(), _utc(now))

@@ -5,11 +5,11 @@
 
   function renderMath(root) {
     if (!window.katex) return;
-    root.querySelectorAll(".math.inline, .math.block").forEach(function (el) {
+    root.querySelectorAll(".math.inline, .math.block, .math.display").forEach(function (el) {
       if (el.dataset.rendered) return;
       var tex = el.textContent;
       try {
-        katex.render(tex, el, { displayMode: el.classList.contains("block"), throwOnError: false });
+        katex.render(tex, el, { displayMode: !el.classList.contains("inline"), throwOnError: false });
         el.dataset.rendered = "1";
       } catch (e) { /* leave the TeX source visible */ }
     });

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -59,7 +66,9 @@ class Topic(_Strict):
     order: int = 100
 
 
-_SOUL_TAG = re.compile(r"^soul-(\d{2})$")
+# Soul-20 questions carry their number in a stable id prefix: soul-04-..., soul-20-...
+# (a tag could not say it: the set's own tag `soul-20` would read as question 20).
+_SOUL_ID = re.compile(r"^soul-(\d{2})-")
 
 
 class Question(_Strict):
@@ -95,17 +104,23 @@ class Question(_Strict):
             raise ValueError("every option is correct: keep at least one wrong option")
         return v
 
+    @model_validator(mode="after")
+    def _soul_tagged(self) -> Question:
+        m = _SOUL_ID.match(self.id)
+        if m and not 1 <= int(m.group(1)) <= 20:
+            raise ValueError(f"id {self.id!r}: soul question numbers run from 01 to 20")
+        if m and "soul-20" not in self.tags:
+            raise ValueError(f"id {self.id!r} names a soul question: add the tag soul-20")
+        return self
+
     @property
     def soul_number(self) -> int | None:
-        for t in self.tags:
-            m = _SOUL_TAG.match(t)
-            if m:
-                return int(m.group(1))
-        return None
+        m = _SOUL_ID.match(self.id)
+        return int(m.group(1)) if m else None
 
     @property
     def is_soul(self) -> bool:
-        return "soul-20" in self.tags
+        return self.soul_number is not None
 
     @property
     def multi_answer(self) -> bool:

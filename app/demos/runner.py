@@ -111,9 +111,7 @@ class DemoRunner:
             return self.run_sync(demo_id, p, seed)
         try:
             return await asyncio.wait_for(
-                anyio.to_thread.run_sync(
-                    self.run_sync, demo_id, p, seed, limiter=self._limiter
-                ),
+                anyio.to_thread.run_sync(self.run_sync, demo_id, p, seed, limiter=self._limiter),
                 timeout=self.timeout_s,
             )
         except TimeoutError:

@@ -59,7 +59,9 @@ def run(p: Params, seed: int) -> DemoResult:
         scalars=[
             Scalar(key="var_unscaled", label=L(zh="未缩放方差", en="var(q·k)"), value=var),
             Scalar(key="var_over_dk", label=L(zh="方差 / d_k", en="var(q·k) / d_k"), value=ratio),
-            Scalar(key="var_scaled", label=L(zh="缩放后方差", en="var(q·k/√d_k)"), value=var_scaled),
+            Scalar(
+                key="var_scaled", label=L(zh="缩放后方差", en="var(q·k/√d_k)"), value=var_scaled
+            ),
         ],
         tables=[
             Table(

@@ -37,9 +37,17 @@ _GRADE_NAMES = {"again": 1, "hard": 2, "good": 3, "easy": 4}
 def card_out(question_id: str, row: CardState | None) -> CardOut:
     if row is None:
         return CardOut(
-            question_id=question_id, state="new", due=None, stability=None, difficulty=None,
-            last_review=None, reps=0, lapses=0, suspended=False, buried_until=None,
-        )  # fmt: skip
+            question_id=question_id,
+            state="new",
+            due=None,
+            stability=None,
+            difficulty=None,
+            last_review=None,
+            reps=0,
+            lapses=0,
+            suspended=False,
+            buried_until=None,
+        )
     return CardOut(
         question_id=question_id,
         state="new" if row.reps == 0 else _STATE_NAMES[row.state],  # type: ignore[arg-type]
@@ -56,9 +64,14 @@ def card_out(question_id: str, row: CardState | None) -> CardOut:
 
 def summary(q: Question) -> QuestionSummary:
     return QuestionSummary(
-        id=q.id, topic=q.topic, tags=q.tags, difficulty=q.difficulty, prompt=q.prompt,
-        demos=q.demos, has_choices=bool(q.choices),
-    )  # fmt: skip
+        id=q.id,
+        topic=q.topic,
+        tags=q.tags,
+        difficulty=q.difficulty,
+        prompt=q.prompt,
+        demos=q.demos,
+        has_choices=bool(q.choices),
+    )
 
 
 def _question(bank, question_id: str) -> Question:
@@ -72,10 +85,16 @@ def _question(bank, question_id: str) -> Question:
 def list_topics(session: SessionDep, user: UserDep, bank: BankDep, now: NowDep) -> list[TopicOut]:
     prog = {p.topic_id: p for p in services.progress(session, user.id, bank, now)}
     return [
-        TopicOut(id=t.id, title=t.title, total=prog[t.id].total, due=prog[t.id].due,
-                 new=prog[t.id].new, seen=prog[t.id].seen)
+        TopicOut(
+            id=t.id,
+            title=t.title,
+            total=prog[t.id].total,
+            due=prog[t.id].due,
+            new=prog[t.id].new,
+            seen=prog[t.id].seen,
+        )
         for t in bank.topics
-    ]  # fmt: skip
+    ]
 
 
 @router.get("/questions", response_model=list[QuestionSummary])
@@ -99,9 +118,13 @@ def get_question(
     row = services.cards_by_question(session, user.id).get(q.id)
     return QuestionOut(
         **summary(q).model_dump(),
-        answer=q.answer, explanation=q.explanation, key_points=q.key_points,
-        choices=q.choices, source=q.source, card=card_out(q.id, row),
-    )  # fmt: skip
+        answer=q.answer,
+        explanation=q.explanation,
+        key_points=q.key_points,
+        choices=q.choices,
+        source=q.source,
+        card=card_out(q.id, row),
+    )
 
 
 @router.get("/cards/{question_id}", response_model=CardOut)
@@ -129,7 +152,9 @@ def next_due(
     )
     if item is None:
         return NextOut(question=None, is_new=False, due_count=due, new_left_today=new_left)
-    preview = srs.preview(services.snapshot(item.card) if item.card and item.card.reps else None, now)
+    preview = srs.preview(
+        services.snapshot(item.card) if item.card and item.card.reps else None, now
+    )
     return NextOut(
         question=summary(item.question),
         is_new=item.card is None or item.card.reps == 0,
@@ -146,17 +171,26 @@ def submit_review(
     grade = Grade(_GRADE_NAMES.get(body.rating, body.rating))  # type: ignore[arg-type]
     try:
         row, log = services.submit_review(
-            session, user.id, body.question_id, grade, now, srs, bank=bank,
+            session,
+            user.id,
+            body.question_id,
+            grade,
+            now,
+            srs,
+            bank=bank,
             duration_ms=body.duration_ms,
-        )  # fmt: skip
+        )
     except services.NotFound:
         raise HTTPException(404, f"no question {body.question_id!r}") from None
     except services.ConcurrentUpdate as e:
         raise HTTPException(503, str(e), headers={"Retry-After": "1"}) from None
     return ReviewOut(
-        review_id=log.id, question_id=log.question_id, rating=log.rating,
-        reviewed_at=log.reviewed_at, card=card_out(row.question_id, row),
-    )  # fmt: skip
+        review_id=log.id,
+        question_id=log.question_id,
+        rating=log.rating,
+        reviewed_at=log.reviewed_at,
+        card=card_out(row.question_id, row),
+    )
 
 
 @router.post("/undo", response_model=UndoOut)
@@ -187,10 +221,13 @@ def get_progress(session: SessionDep, user: UserDep, bank: BankDep, now: NowDep)
         select(func.count()).select_from(ReviewLog).where(ReviewLog.user_id == user.id)
     ).one()
     return ProgressOut(
-        total=sum(t.total for t in topics), seen=sum(t.seen for t in topics),
-        due=sum(t.due for t in topics), new=sum(t.new for t in topics),
-        reviews=reviews, topics=topics,
-    )  # fmt: skip
+        total=sum(t.total for t in topics),
+        seen=sum(t.seen for t in topics),
+        due=sum(t.due for t in topics),
+        new=sum(t.new for t in topics),
+        reviews=reviews,
+        topics=topics,
+    )
 
 
 # ---- demos ---------------------------------------------------------------------------------
@@ -248,4 +285,6 @@ async def run_demo(
     try:
         return await runner.run(demo_id, p, seed)
     except DemoTimeout:
-        raise HTTPException(503, f"demo {demo_id!r} took too long; try smaller parameters") from None
+        raise HTTPException(
+            503, f"demo {demo_id!r} took too long; try smaller parameters"
+        ) from None

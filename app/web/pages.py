@@ -59,19 +59,32 @@ def set_lang(lang: Lang, next: str | None = None) -> RedirectResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def home(
-    request: Request, session: SessionDep, user: UserDep, bank: BankDep, now: NowDep,
-    settings: SettingsDep, lang: LangDep,
-):  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    now: NowDep,
+    settings: SettingsDep,
+    lang: LangDep,
+):
     prog = {p.topic_id: p for p in services.progress(session, user.id, bank, now)}
     due, new_left = services.queue_counts(
         session, user.id, bank, now, new_per_day=settings.new_per_day
     )
-    soul = sorted((q for q in bank.questions.values() if q.is_soul),
-                  key=lambda q: (q.soul_number or 99, q.id))  # fmt: skip
+    soul = sorted(
+        (q for q in bank.questions.values() if q.is_soul), key=lambda q: (q.soul_number or 99, q.id)
+    )
     return render(
-        request, "home.html", lang, topics=bank.topics, prog=prog, due=due, new_left=new_left,
-        total=len(bank.questions), soul=soul,
-    )  # fmt: skip
+        request,
+        "home.html",
+        lang,
+        topics=bank.topics,
+        prog=prog,
+        due=due,
+        new_left=new_left,
+        total=len(bank.questions),
+        soul=soul,
+    )
 
 
 @router.get("/questions", response_class=HTMLResponse)
@@ -96,10 +109,18 @@ def question_list(
     if len(topic) == 1 and bank.topic(topic[0]):
         title = bank.topic(topic[0]).title.get(lang)
     return render(
-        request, "questions.html", lang, questions=hits, bank=bank,
-        cards={k: card_out(k, v) for k, v in cards.items()}, f_topic=topic, f_difficulty=difficulty or [],
-        f_soul=soul, f_q=q or "", title=title,
-    )  # fmt: skip
+        request,
+        "questions.html",
+        lang,
+        questions=hits,
+        bank=bank,
+        cards={k: card_out(k, v) for k, v in cards.items()},
+        f_topic=topic,
+        f_difficulty=difficulty or [],
+        f_soul=soul,
+        f_q=q or "",
+        title=title,
+    )
 
 
 @router.get("/topics/{topic_id}")
@@ -110,41 +131,85 @@ def topic_page(topic_id: str, bank: BankDep) -> RedirectResponse:
 
 
 def _question_page(
-    request: Request, q: Question, *, session, user, bank, srs, now, lang: Lang,
-    mode: str, next_url: str, feedback: dict | None = None, flash: str | None = None,
+    request: Request,
+    q: Question,
+    *,
+    session,
+    user,
+    bank,
+    srs,
+    now,
+    lang: Lang,
+    mode: str,
+    next_url: str,
+    feedback: dict | None = None,
+    flash: str | None = None,
     status_code: int = 200,
-):  # fmt: skip
+):
     row = services.cards_by_question(session, user.id).get(q.id)
     snap = services.snapshot(row) if row is not None and row.reps else None
     intervals = {g.name: humanize(d) for g, d in srs.preview(snap, now).items()}
     demos = [request.app.state.demos.demo(d) for d in q.demos]
     return render(
-        request, "question.html", lang, q=q, topic=bank.topic(q.topic), card=card_out(q.id, row),
-        intervals=intervals, grades=list(Grade), demos=demos, mode=mode, next_url=next_url,
-        feedback=feedback, flash=flash, status_code=status_code,
-    )  # fmt: skip
+        request,
+        "question.html",
+        lang,
+        q=q,
+        topic=bank.topic(q.topic),
+        card=card_out(q.id, row),
+        intervals=intervals,
+        grades=list(Grade),
+        demos=demos,
+        mode=mode,
+        next_url=next_url,
+        feedback=feedback,
+        flash=flash,
+        status_code=status_code,
+    )
 
 
 @router.get("/q/{question_id}", response_class=HTMLResponse)
 def question_page(
-    request: Request, question_id: str, session: SessionDep, user: UserDep, bank: BankDep,
-    srs: SrsDep, now: NowDep, lang: LangDep, next: str | None = None,
-):  # fmt: skip
+    request: Request,
+    question_id: str,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    srs: SrsDep,
+    now: NowDep,
+    lang: LangDep,
+    next: str | None = None,
+):
     q = bank.questions.get(question_id)
     if q is None:
         raise HTTPException(404, f"no question {question_id!r}")
     return _question_page(
-        request, q, session=session, user=user, bank=bank, srs=srs, now=now, lang=lang,
-        mode="browse", next_url=_safe_next(next, f"/q/{q.id}"),
-    )  # fmt: skip
+        request,
+        q,
+        session=session,
+        user=user,
+        bank=bank,
+        srs=srs,
+        now=now,
+        lang=lang,
+        mode="browse",
+        next_url=_safe_next(next, f"/q/{q.id}"),
+    )
 
 
 @router.get("/review", response_class=HTMLResponse)
 def review_page(
-    request: Request, session: SessionDep, user: UserDep, bank: BankDep, srs: SrsDep,
-    now: NowDep, lang: LangDep, settings: SettingsDep,
-    topic: Annotated[list[str] | None, Query()] = None, flash: str | None = None,
-):  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    srs: SrsDep,
+    now: NowDep,
+    lang: LangDep,
+    settings: SettingsDep,
+    topic: Annotated[list[str] | None, Query()] = None,
+    flash: str | None = None,
+):
     topic = [t for t in (topic or []) if t]
     pool = bank.filter(topics=topic) if topic else None
     item = services.next_card(
@@ -157,25 +222,45 @@ def review_page(
         )
         return render(request, "done.html", lang, due=due, new_left=new_left, flash=flash)
     return _question_page(
-        request, item.question, session=session, user=user, bank=bank, srs=srs, now=now,
-        lang=lang, mode="review", next_url=here.split("&flash")[0], flash=flash,
-    )  # fmt: skip
+        request,
+        item.question,
+        session=session,
+        user=user,
+        bank=bank,
+        srs=srs,
+        now=now,
+        lang=lang,
+        mode="review",
+        next_url=here.split("&flash")[0],
+        flash=flash,
+    )
 
 
 @router.post("/q/{question_id}/grade")
 def grade(
-    question_id: str, session: SessionDep, user: UserDep, bank: BankDep, srs: SrsDep,
-    now: NowDep, rating: Annotated[int, Form(ge=1, le=4)],
+    question_id: str,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    srs: SrsDep,
+    now: NowDep,
+    rating: Annotated[int, Form(ge=1, le=4)],
     next: Annotated[str | None, Form()] = None,
     duration_ms: Annotated[str | None, Form(max_length=12)] = None,
-) -> RedirectResponse:  # fmt: skip
+) -> RedirectResponse:
     # Filled in by JS (time from showing the card to grading); empty without JS.
     duration = int(duration_ms) if duration_ms and duration_ms.isdigit() else None
     try:
         services.submit_review(
-            session, user.id, question_id, Grade(rating), now, srs, bank=bank,
+            session,
+            user.id,
+            question_id,
+            Grade(rating),
+            now,
+            srs,
+            bank=bank,
             duration_ms=duration,
-        )  # fmt: skip
+        )
     except services.NotFound:
         raise HTTPException(404, f"no question {question_id!r}") from None
     dest = _safe_next(next, "/review")
@@ -185,9 +270,15 @@ def grade(
 
 @router.post("/q/{question_id}/choose", response_class=HTMLResponse)
 async def choose(
-    request: Request, question_id: str, session: SessionDep, user: UserDep, bank: BankDep,
-    srs: SrsDep, now: NowDep, lang: LangDep,
-):  # fmt: skip
+    request: Request,
+    question_id: str,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    srs: SrsDep,
+    now: NowDep,
+    lang: LangDep,
+):
     q = bank.questions.get(question_id)
     if q is None:
         raise HTTPException(404, f"no question {question_id!r}")
@@ -196,10 +287,18 @@ async def choose(
     right = {i for i, c in enumerate(q.choices) if c.correct}
     feedback = {"picked": picked, "correct": picked == right}
     return _question_page(
-        request, q, session=session, user=user, bank=bank, srs=srs, now=now, lang=lang,
-        mode="browse", next_url=_safe_next(str(form.get("next") or ""), f"/q/{q.id}"),
+        request,
+        q,
+        session=session,
+        user=user,
+        bank=bank,
+        srs=srs,
+        now=now,
+        lang=lang,
+        mode="browse",
+        next_url=_safe_next(str(form.get("next") or ""), f"/q/{q.id}"),
         feedback=feedback,
-    )  # fmt: skip
+    )
 
 
 # ---- demos ---------------------------------------------------------------------------------
@@ -222,9 +321,11 @@ def _form_fields(params_model) -> list[dict[str, Any]]:
             f.update(kind="checkbox")
         elif prop.get("type") in ("integer", "number"):
             f.update(
-                kind="number", min=prop.get("minimum"), max=prop.get("maximum"),
+                kind="number",
+                min=prop.get("minimum"),
+                max=prop.get("maximum"),
                 step=1 if prop["type"] == "integer" else "any",
-            )  # fmt: skip
+            )
         else:
             f.update(kind="text", pattern=prop.get("pattern"), maxlength=prop.get("maxLength"))
         fields.append(f)
@@ -244,23 +345,24 @@ def demo_list(request: Request, runner: RunnerDep, bank: BankDep, lang: LangDep)
 
 
 @router.get("/demos/{demo_id}", response_class=HTMLResponse)
-def demo_page(
-    request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, lang: LangDep
-):
+def demo_page(request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, lang: LangDep):
     try:
         demo = runner.demo(demo_id)
     except DemoNotFound:
         raise HTTPException(404, f"no demo {demo_id!r}") from None
     return render(
-        request, "demo.html", lang, demo=demo, run=None, errors=None,
+        request,
+        "demo.html",
+        lang,
+        demo=demo,
+        run=None,
+        errors=None,
         questions=_questions_for_demo(bank, demo_id),
-    )  # fmt: skip
+    )
 
 
 @router.post("/demos/{demo_id}/run", response_class=HTMLResponse)
-async def demo_run(
-    request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, lang: LangDep
-):
+async def demo_run(request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, lang: LangDep):
     try:
         demo = runner.demo(demo_id)
     except DemoNotFound:
@@ -285,12 +387,25 @@ async def demo_run(
             errors = [{"loc": [], "msg": "the demo took too long; try smaller parameters"}]
     status = 422 if errors else 200
     if partial:
-        return render(request, "_demo_result.html", lang, demo=demo, run=run, errors=errors,
-                      status_code=status)  # fmt: skip
+        return render(
+            request,
+            "_demo_result.html",
+            lang,
+            demo=demo,
+            run=run,
+            errors=errors,
+            status_code=status,
+        )
     return render(
-        request, "demo.html", lang, demo=demo, run=run, errors=errors,
-        questions=_questions_for_demo(bank, demo_id), status_code=status,
-    )  # fmt: skip
+        request,
+        "demo.html",
+        lang,
+        demo=demo,
+        run=run,
+        errors=errors,
+        questions=_questions_for_demo(bank, demo_id),
+        status_code=status,
+    )
 
 
 def fmt_dt(dt: datetime | None, lang: Lang) -> str:

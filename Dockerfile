@@ -1,0 +1,30 @@
+# Transformer Quiz: one image for a study group's server.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+# CPU-only torch from PyTorch's CPU wheel index (the default PyPI wheel is the multi-GB CUDA build).
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+RUN pip install "torch==2.13.0" --index-url "$TORCH_INDEX"
+
+COPY pyproject.toml README.md alembic.ini ./
+COPY app ./app
+COPY migrations ./migrations
+COPY questions ./questions
+COPY templates ./templates
+COPY static ./static
+# Editable install: the app finds questions/, templates/, static/ and migrations/ beside app/.
+RUN pip install -e ".[postgres]"
+
+RUN useradd --system --uid 10001 --home /app quiz && mkdir -p /data && chown quiz /data
+USER quiz
+
+ENV TQ_DATA_DIR=/data TQ_HOST=0.0.0.0 TQ_PORT=8000
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
+
+# The same start command as `make run`.
+CMD ["transformer-quiz", "serve"]

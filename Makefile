@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make run` (install + serve) and `make test` (install + test).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-fast check lint fmt bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first, pinned: the CPU build; the project's range then installs nothing more.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[dev,postgres]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## install, then serve http://127.0.0.1:8000 on SQLite with the bundled bank
+	$(BIN)/transformer-quiz serve
+
+test: install  ## install, then run the whole suite (unit, API, demos, bank, browser)
+	$(BIN)/ruff check app tests bench
+	$(BIN)/transformer-quiz check
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install  ## the unit suite without the browser and server tests
+	$(BIN)/python -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
+
+check: install
+	$(BIN)/transformer-quiz check
+
+lint: install
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
+
+fmt: install
+	$(BIN)/ruff format app tests bench
+	$(BIN)/ruff check --fix app tests bench
+
+bench: install
+	$(BIN)/python bench/demos.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""Every registered demo through the API: listed with its schema, runs at defaults, caches, and
+refuses out-of-range parameters with a 422 that names the allowed range."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.demos import REGISTRY, load_all
+
+load_all()
+DEMO_IDS = sorted(REGISTRY)
+
+
+def bounded_fields():
+    for demo_id in DEMO_IDS:
+        props = REGISTRY[demo_id].params.model_json_schema().get("properties", {})
+        for name, prop in props.items():
+            if prop.get("type") in ("integer", "number"):
+                yield demo_id, name, prop
+
+
+def test_every_numeric_param_is_bounded():
+    for demo_id, name, prop in bounded_fields():
+        assert "minimum" in prop or "exclusiveMinimum" in prop, (demo_id, name)
+        assert "maximum" in prop or "exclusiveMaximum" in prop, (demo_id, name)
+
+
+def test_list_demos_with_schemas(client):
+    listed = {d["id"]: d for d in client.get("/api/demos").json()}
+    assert set(listed) == set(DEMO_IDS)
+    for d in listed.values():
+        assert d["title"]["zh"] and d["title"]["en"] and "properties" in d["params_schema"]
+
+
+@pytest.mark.parametrize("demo_id", DEMO_IDS)
+def test_runs_at_defaults_then_hits_the_cache(client, demo_id):
+    r = client.post(f"/api/demos/{demo_id}", json={})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["result"]["conclusion"]["zh"] and body["result"]["conclusion"]["en"]
+    assert body["cached"] is False
+    again = client.post(f"/api/demos/{demo_id}", json={}).json()
+    assert again["cached"] is True and again["result"] == body["result"]
+
+
+@pytest.mark.parametrize(("demo_id", "name", "prop"), list(bounded_fields()))
+def test_out_of_range_param_is_422_naming_the_range(client, demo_id, name, prop):
+    hi = prop.get("maximum")
+    lo = prop.get("minimum")
+    for bad in ([hi + 1] if hi is not None else []) + ([lo - 1] if lo is not None else []):
+        r = client.post(f"/api/demos/{demo_id}", json={name: bad})
+        assert r.status_code == 422, (name, bad, r.text)
+        (err,) = r.json()["detail"]
+        assert err["loc"] == ["body", name]
+        assert f"allowed {name}: {lo} to {hi}" in err["msg"], err["msg"]
+
+
+@pytest.mark.parametrize("demo_id", DEMO_IDS)
+def test_unknown_param_is_422(client, demo_id):
+    r = client.post(f"/api/demos/{demo_id}", json={"no_such_param": 1})
+    assert r.status_code == 422
+
+
+def test_unknown_demo_is_404(client):
+    assert client.post("/api/demos/nope", json={}).status_code == 404
+
+
+def test_seed_bounds(client):
+    assert client.post("/api/demos/scaling-variance?seed=-1", json={}).status_code == 422
+
+
+def test_demo_page_form_post_without_js(client):
+    r = client.post("/demos/scaling-variance/run", data={"d_k": "16", "seed": "3"})
+    assert r.status_code == 200 and "var(q·k)" in r.text and "chart-data" in r.text
+    r = client.post("/demos/scaling-variance/run", data={"d_k": "99999"})
+    assert r.status_code == 422 and "allowed d_k: 1 to 4096" in r.text
+
+
+def test_demo_partial_for_htmx(client):
+    r = client.post(
+        "/demos/scaling-variance/run", data={"d_k": "16"}, headers={"HX-Request": "true"}
+    )
+    assert r.status_code == 200 and "<html" not in r.text and 'class="result"' in r.text

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     new_per_day: int = Field(default=10, ge=0, le=1000)
     # Accounts (study-group mode). Off: a single local user, no login.
     auth_enabled: bool = False
+    # Mark cookies Secure (set when the app is served over HTTPS, e.g. behind a TLS proxy).
+    secure_cookies: bool = False
+    max_body_bytes: int = Field(default=1 << 20, ge=1024)
     # `serve` migrates once before starting workers, then tells them not to.
     migrate_on_start: bool = True
     demo_threads: int = Field(default=1, ge=1, le=64, description="torch threads per demo run.")

@@ -6,7 +6,8 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
@@ -20,6 +21,7 @@ from app.web import api, pages
 from app.web.auth import LocalAuth
 from app.web.deps import LoginRequired, system_clock
 from app.web.schemas import Health
+from app.web.security import SecurityMiddleware
 
 log = logging.getLogger("transformer_quiz")
 STATIC_DIR = REPO_ROOT / "static"
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         title="Transformer Quiz",
         version=__version__,
         description="Interview prep for Transformers: questions, spaced repetition, live demos.",
+        docs_url=None,  # served below from the vendored Swagger UI, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.bank = bank
@@ -52,6 +56,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.clock = system_clock
     app.state.auth = LocalAuth()
 
+    app.add_middleware(
+        SecurityMiddleware, secure_cookies=settings.secure_cookies, max_body=settings.max_body_bytes
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -59,6 +66,16 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz() -> Health:
         return Health(status="ok", questions=len(bank.questions), demos=len(app.state.demos.all()))
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Transformer Quiz API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:

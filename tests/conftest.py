@@ -75,7 +75,22 @@ def app(settings: Settings, clock: Clock):
     application.state.engine.dispose()
 
 
+def prime_csrf(c: TestClient) -> TestClient:
+    """Fetch a page for the CSRF cookie and send its token on every request, as the forms do."""
+    c.get("/healthz")
+    c.get("/demos")
+    c.headers["X-CSRF-Token"] = c.cookies["tq_csrf"]
+    return c
+
+
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield prime_csrf(c)
+
+
+@pytest.fixture
+def raw_client(app) -> Iterator[TestClient]:
+    """A client that sends no CSRF token by itself."""
     with TestClient(app) as c:
         yield c

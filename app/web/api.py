@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlmodel import func, select
@@ -27,8 +27,9 @@ from app.web.schemas import (
     TopicOut,
     UndoOut,
 )
+from app.web.security import json_only
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(json_only)])
 
 _STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}
 _GRADE_NAMES = {"again": 1, "hard": 2, "good": 3, "easy": 4}

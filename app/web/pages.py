@@ -3,12 +3,11 @@ little JS make it faster and add the keyboard."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -31,11 +30,12 @@ from app.web.deps import (
     UserDep,
 )
 from app.web.i18n import translator
+from app.web.security import csrf_input, csrf_protect
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 templates.env.filters["md"] = render_markdown
-templates.env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
+templates.env.globals["csrf_input"] = csrf_input
 
 
 def render(request: Request, name: str, lang: Lang, status_code: int = 200, **ctx: Any):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-insecure-change-me"
 
 
 class Settings(BaseSettings):
@@ -25,12 +27,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    secret_key: str = Field(default="dev-insecure-change-me", min_length=8)
+    secret_key: str = Field(default=DEV_SECRET, min_length=8)
     desired_retention: float = Field(default=0.9, gt=0.5, lt=1.0)
     fsrs_fuzz: bool = Field(default=True, description="Spread due dates as Anki does.")
     new_per_day: int = Field(default=10, ge=0, le=1000)
     # Accounts (study-group mode). Off: a single local user, no login.
     auth_enabled: bool = False
+    # "invite": registering needs a code (the organiser's TQ_INVITE_CODE or one an admin made);
+    # "open": anyone who reaches the server may register. The first account never needs one.
+    registration: Literal["invite", "open"] = "invite"
+    invite_code: str | None = Field(default=None, min_length=6)
+    admin_username: str | None = Field(default=None, description="This user becomes an admin.")
     # Mark cookies Secure (set when the app is served over HTTPS, e.g. behind a TLS proxy).
     secure_cookies: bool = False
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
@@ -38,6 +45,12 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     demo_threads: int = Field(default=1, ge=1, le=64, description="torch threads per demo run.")
     demo_concurrency: int = Field(default=2, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _shared_needs_a_secret(self) -> Settings:
+        if self.auth_enabled and self.secret_key == DEV_SECRET:
+            raise ValueError("accounts are on: set TQ_SECRET_KEY to a long random value")
+        return self
 
     @property
     def db_url(self) -> str:

@@ -17,8 +17,8 @@ from app.db import make_engine, migrate
 from app.demos import load_all
 from app.demos.runner import DemoRunner
 from app.srs import Srs
-from app.web import api, pages
-from app.web.auth import LocalAuth
+from app.web import account, api, pages
+from app.web.auth import LocalAuth, SessionAuth
 from app.web.deps import LoginRequired, system_clock
 from app.web.schemas import Health
 from app.web.security import SecurityMiddleware
@@ -54,14 +54,20 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         concurrency=settings.demo_concurrency, threads=settings.demo_threads
     )
     app.state.clock = system_clock
-    app.state.auth = LocalAuth()
+    app.state.auth = (
+        SessionAuth(settings.secret_key, secure=settings.secure_cookies)
+        if settings.auth_enabled
+        else LocalAuth()
+    )
 
     app.add_middleware(
         SecurityMiddleware, secure_cookies=settings.secure_cookies, max_body=settings.max_body_bytes
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
+    app.include_router(account.api)
     app.include_router(pages.router)
+    app.include_router(account.router)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz() -> Health:

@@ -41,6 +41,41 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)
     is_admin: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Bumped when the password changes: every session cookie signed for an older value dies.
+    session_version: int = 0
+    show_on_leaderboard: bool = True
+
+
+class Invite(SQLModel, table=True):
+    """A registration code an admin hands out; usable ``max_uses`` times."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    max_uses: int = 1
+    uses: int = 0
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked: bool = False
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed logins, kept in the database so every worker sees the same throttle."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, max_length=64)
+    ip: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class AppSetting(SQLModel, table=True):
+    """Switches an admin flips at run time (e.g. the group leaderboard)."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=255)
 
 
 class CardState(SQLModel, table=True):

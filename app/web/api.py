@@ -23,6 +23,7 @@ from app.web.schemas import (
     QuestionOut,
     QuestionSummary,
     ReviewIn,
+    ReviewLogOut,
     ReviewOut,
     TopicOut,
     UndoOut,
@@ -192,6 +193,36 @@ def submit_review(
         reviewed_at=log.reviewed_at,
         card=card_out(row.question_id, row),
     )
+
+
+def _log_out(log: ReviewLog) -> ReviewLogOut:
+    return ReviewLogOut(
+        id=log.id, question_id=log.question_id, rating=log.rating, reviewed_at=log.reviewed_at,
+        duration_ms=log.duration_ms, due_after=log.due_after,
+    )  # fmt: skip
+
+
+@router.get("/reviews", response_model=list[ReviewLogOut])
+def list_reviews(
+    session: SessionDep,
+    user: UserDep,
+    question_id: Annotated[str | None, Query(max_length=80)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ReviewLogOut]:
+    """The caller's own review history, newest first."""
+    stmt = select(ReviewLog).where(ReviewLog.user_id == user.id)
+    if question_id:
+        stmt = stmt.where(ReviewLog.question_id == question_id)
+    rows = session.exec(stmt.order_by(ReviewLog.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
+    return [_log_out(r) for r in rows]
+
+
+@router.get("/reviews/{review_id}", response_model=ReviewLogOut)
+def get_review(review_id: int, session: SessionDep, user: UserDep) -> ReviewLogOut:
+    log = session.get(ReviewLog, review_id)
+    if log is None or log.user_id != user.id:
+        raise HTTPException(404, "no such review")  # another member's review does not exist for you
+    return _log_out(log)
 
 
 @router.post("/undo", response_model=UndoOut)

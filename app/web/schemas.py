@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.bank.models import Choice, Localized, LocalizedList
 
@@ -62,9 +62,20 @@ class NextOut(BaseModel):
 
 
 class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     question_id: str = Field(max_length=80)
     rating: Literal[1, 2, 3, 4, "again", "hard", "good", "easy"]
     duration_ms: int | None = Field(default=None, ge=0, le=24 * 3600 * 1000)
+
+
+class ReviewLogOut(BaseModel):
+    id: int
+    question_id: str
+    rating: int
+    reviewed_at: datetime
+    duration_ms: int | None
+    due_after: datetime
 
 
 class ReviewOut(BaseModel):

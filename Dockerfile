@@ -20,7 +20,8 @@ RUN pip install -e ".[postgres]"
 RUN useradd --system --uid 10001 --home /app quiz && mkdir -p /data && chown quiz /data
 USER quiz
 
-ENV TQ_DATA_DIR=/data TQ_HOST=0.0.0.0 TQ_PORT=8000
+# Accounts are always on in the image: it is for a group, not one person's laptop.
+ENV TQ_DATA_DIR=/data TQ_HOST=0.0.0.0 TQ_PORT=8000 TQ_AUTH_ENABLED=true
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast check lint fmt bench clean
+.PHONY: install run test test-pg test-fast check lint fmt bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: install  ## install, then run the whole suite (unit, API, demos, bank, bro
 	$(BIN)/ruff check app tests bench
 	$(BIN)/transformer-quiz check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-pg: install  ## the storage and API tests again, against a throwaway PostgreSQL
+	eval "$$(scripts/pg-test-server start)" && \
+	  $(BIN)/python -m pytest -m "not e2e and not slow" $(PYTEST_ARGS); rc=$$?; \
+	  scripts/pg-test-server stop; exit $$rc
 
 test-fast: install  ## the unit suite without the browser and server tests
 	$(BIN)/python -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)

@@ -69,10 +69,14 @@ def test_seed_bounds(client):
     assert client.post("/api/demos/scaling-variance?seed=-1", json={}).status_code == 422
 
 
-def test_demo_page_form_post_without_js(client):
-    r = client.post("/demos/scaling-variance/run", data={"d_k": "16", "seed": "3"})
+def test_demo_page_form_post_without_js(raw_client):
+    html = raw_client.get("/demos/scaling-variance").text
+    token = html.split('name="csrf_token" value="')[1].split('"')[0]
+    r = raw_client.post(
+        "/demos/scaling-variance/run", data={"d_k": "16", "seed": "3", "csrf_token": token}
+    )
     assert r.status_code == 200 and "var(q·k)" in r.text and "chart-data" in r.text
-    r = client.post("/demos/scaling-variance/run", data={"d_k": "99999"})
+    r = raw_client.post("/demos/scaling-variance/run", data={"d_k": "99999", "csrf_token": token})
     assert r.status_code == 422 and "allowed d_k: 1 to 4096" in r.text
 
 

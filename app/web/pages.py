@@ -30,7 +30,7 @@ from app.web.deps import (
     UserDep,
 )
 from app.web.i18n import translator
-from app.web.security import csrf_input, csrf_protect
+from app.web.security import CSRF_FIELD, csrf_input, csrf_protect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 templates = Jinja2Templates(directory=REPO_ROOT / "templates")
@@ -368,7 +368,8 @@ async def demo_run(request: Request, demo_id: str, runner: RunnerDep, bank: Bank
     except DemoNotFound:
         raise HTTPException(404, f"no demo {demo_id!r}") from None
     form = await request.form()
-    raw = {k: form.getlist(k)[-1] for k in form if k != "seed"}  # checkbox: hidden false + on
+    # Last value wins: a checkbox posts a hidden "false" and then "true" when ticked.
+    raw = {k: form.getlist(k)[-1] for k in form if k not in ("seed", CSRF_FIELD)}
     partial = request.headers.get("hx-request") == "true"
     errors = run = None
     try:

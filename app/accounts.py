@@ -149,8 +149,9 @@ def reset_password(session: Session, user_id: int) -> tuple[User, str]:
 
 
 def create_invite(session: Session, admin: User, max_uses: int = 1) -> Invite:
-    inv = Invite(code=secrets.token_urlsafe(8), max_uses=max(1, min(max_uses, 1000)),
-                 created_by=admin.id)  # fmt: skip
+    inv = Invite(
+        code=secrets.token_urlsafe(8), max_uses=max(1, min(max_uses, 1000)), created_by=admin.id
+    )
     session.add(inv)
     session.commit()
     session.refresh(inv)

@@ -89,13 +89,37 @@
 
   var shownAt = Date.now();
 
+  function revealNow() {
+    var reveal = document.getElementById("reveal");
+    if (!reveal) return;
+    var typed = document.getElementById("typed");
+    var echo = document.getElementById("typed-echo");
+    if (typed && echo && typed.value.trim()) {
+      echo.textContent = typed.value;
+      document.getElementById("typed-echo-box").hidden = false;
+    }
+    reveal.open = true;
+  }
+
+  document.addEventListener("toggle", function (ev) {
+    if (ev.target && ev.target.id === "reveal" && ev.target.open) revealNow();
+  }, true);
+
   document.addEventListener("keydown", function (ev) {
     var tag = (ev.target && ev.target.tagName) || "";
+    if (tag === "TEXTAREA" && ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault(); ev.target.blur(); revealNow(); return;
+    }
     if (/INPUT|TEXTAREA|SELECT/.test(tag) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.key === "u" || ev.key === "U") {
+      var undo = document.getElementById("undo");
+      if (undo) { ev.preventDefault(); undo.click(); }
+      return;
+    }
     var reveal = document.getElementById("reveal");
     if (!reveal) return;
     if (ev.key === " " || ev.code === "Space") {
-      if (!reveal.open) { reveal.open = true; ev.preventDefault(); }
+      if (!reveal.open) { revealNow(); ev.preventDefault(); }
       return;
     }
     if (reveal.open && /^[1-4]$/.test(ev.key)) {

@@ -18,10 +18,15 @@ PW = "correct horse battery"
 @pytest.fixture
 def group_settings(tmp_path) -> Settings:
     return Settings(
-        data_dir=tmp_path, database_url=_database_url(tmp_path), questions_dir=FIXTURE_BANK,
-        fsrs_fuzz=False, auth_enabled=True, secret_key="test-secret-key-123",
-        invite_code="organiser-code", _env_file=None,
-    )  # fmt: skip
+        data_dir=tmp_path,
+        database_url=_database_url(tmp_path),
+        questions_dir=FIXTURE_BANK,
+        fsrs_fuzz=False,
+        auth_enabled=True,
+        secret_key="test-secret-key-123",
+        invite_code="organiser-code",
+        _env_file=None,
+    )
 
 
 @pytest.fixture
@@ -34,8 +39,11 @@ def group_app(group_settings, clock):
 
 def member(app, username: str, invite: str | None = "organiser-code") -> TestClient:
     c = prime_csrf(TestClient(app))
-    r = c.post("/register", data={"username": username, "password": PW, "invite": invite or ""},
-               follow_redirects=False)  # fmt: skip
+    r = c.post(
+        "/register",
+        data={"username": username, "password": PW, "invite": invite or ""},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return c
 

@@ -83,3 +83,29 @@ def test_static_vendor_assets_are_served(client):
         "/static/app.js",
     ]:
         assert client.get(path).status_code == 200, path
+
+
+def test_undo_from_the_page(client):
+    client.post(f"/q/{QID}/grade", data={"rating": "3", "next": "/review"})
+    html = client.get("/review?flash=graded").text
+    assert 'id="undo"' in html
+    r = client.post("/undo", data={"next": "/review?flash=graded"}, follow_redirects=False)
+    assert r.headers["location"] == "/review?flash=undone"
+    assert client.get(f"/api/cards/{QID}").json()["state"] == "new"
+
+
+def test_bury_and_suspend_from_the_page(client):
+    r = client.post(
+        f"/q/{QID}/hold", data={"action": "bury", "next": "/review"}, follow_redirects=False
+    )
+    assert r.headers["location"] == "/review?flash=buried"
+    assert f'data-question="{QID}"' not in client.get("/review").text
+    client.post(f"/q/{QID}/hold", data={"action": "suspend", "next": f"/q/{QID}"})
+    assert 'id="unsuspend"' in client.get(f"/q/{QID}").text
+    assert client.post(f"/q/{QID}/hold", data={"action": "nope"}).status_code == 422
+
+
+def test_typed_answer_is_shown_beside_the_key_points_without_js(client):
+    html = client.get(f"/q/{QID}", params={"typed": "variance grows like d_k"}).text
+    assert '<details id="reveal" open' in html
+    assert 'id="typed-echo">variance grows like d_k</pre>' in html

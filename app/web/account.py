@@ -49,24 +49,41 @@ AdminDep = Annotated[User, Depends(require_admin)]
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, lang: LangDep, settings: SettingsDep, next: str | None = None):
     _auth(request)
-    return render(request, "login.html", lang, next=_safe_next(next), error=None,
-                  registration=settings.registration)  # fmt: skip
+    return render(
+        request,
+        "login.html",
+        lang,
+        next=_safe_next(next),
+        error=None,
+        registration=settings.registration,
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login(
-    request: Request, session: SessionDep, now: NowDep, lang: LangDep, settings: SettingsDep,
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    lang: LangDep,
+    settings: SettingsDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str | None, Form()] = None,
-):  # fmt: skip
+):
     auth = _auth(request)
     try:
         user = accounts.authenticate(session, username, password, _client_ip(request), now)
     except AccountError as e:
         status = 429 if isinstance(e, Throttled) else 401
-        resp = render(request, "login.html", lang, next=_safe_next(next), error=str(e),
-                      registration=settings.registration, status_code=status)  # fmt: skip
+        resp = render(
+            request,
+            "login.html",
+            lang,
+            next=_safe_next(next),
+            error=str(e),
+            registration=settings.registration,
+            status_code=status,
+        )
         if isinstance(e, Throttled):
             resp.headers["Retry-After"] = str(e.retry_after)
         return resp
@@ -84,27 +101,46 @@ def logout(request: Request) -> RedirectResponse:
 
 @router.get("/register", response_class=HTMLResponse)
 def register_page(
-    request: Request, session: SessionDep, lang: LangDep, settings: SettingsDep,
+    request: Request,
+    session: SessionDep,
+    lang: LangDep,
+    settings: SettingsDep,
     invite: str | None = None,
-):  # fmt: skip
+):
     _auth(request)
-    return render(request, "register.html", lang, error=None, invite=invite or "",
-                  needs_invite=settings.registration != "open" and accounts.user_count(session) > 0)  # fmt: skip
+    return render(
+        request,
+        "register.html",
+        lang,
+        error=None,
+        invite=invite or "",
+        needs_invite=settings.registration != "open" and accounts.user_count(session) > 0,
+    )
 
 
 @router.post("/register", response_class=HTMLResponse)
 def register(
-    request: Request, session: SessionDep, lang: LangDep, settings: SettingsDep,
+    request: Request,
+    session: SessionDep,
+    lang: LangDep,
+    settings: SettingsDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
     invite: Annotated[str | None, Form(max_length=64)] = None,
-):  # fmt: skip
+):
     auth = _auth(request)
     try:
         user = accounts.register(session, username, password, invite, _policy(settings))
     except AccountError as e:
-        return render(request, "register.html", lang, error=str(e), invite=invite or "",
-                      needs_invite=settings.registration != "open", status_code=400)  # fmt: skip
+        return render(
+            request,
+            "register.html",
+            lang,
+            error=str(e),
+            invite=invite or "",
+            needs_invite=settings.registration != "open",
+            status_code=400,
+        )
     resp = RedirectResponse("/", status_code=303)
     auth.login(resp, user)
     return resp
@@ -118,17 +154,22 @@ def account_page(request: Request, user: UserDep, lang: LangDep, msg: str | None
 
 @router.post("/account/password", response_class=HTMLResponse)
 def change_password(
-    request: Request, session: SessionDep, user: UserDep, lang: LangDep, now: NowDep,
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    lang: LangDep,
+    now: NowDep,
     current: Annotated[str, Form(max_length=256)],
     new: Annotated[str, Form(max_length=256)],
-):  # fmt: skip
+):
     auth = _auth(request)
     try:
         accounts.authenticate(session, user.username, current, _client_ip(request), now)
         accounts.set_password(session, user, new)
     except AccountError as e:
-        return render(request, "account.html", lang, user=user, msg=None, error=str(e),
-                      status_code=400)  # fmt: skip
+        return render(
+            request, "account.html", lang, user=user, msg=None, error=str(e), status_code=400
+        )
     resp = RedirectResponse("/account?msg=password", status_code=303)
     auth.login(resp, user)  # this session survives; the others are logged out
     return resp
@@ -136,9 +177,11 @@ def change_password(
 
 @router.post("/account/leaderboard")
 def leaderboard_opt(
-    request: Request, session: SessionDep, user: UserDep,
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
     show: Annotated[bool, Form()] = False,
-) -> RedirectResponse:  # fmt: skip
+) -> RedirectResponse:
     _auth(request)
     user.show_on_leaderboard = show
     session.add(user)
@@ -148,22 +191,34 @@ def leaderboard_opt(
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(
-    request: Request, session: SessionDep, admin: AdminDep, lang: LangDep,
-    temp: str | None = None, who: str | None = None,
-):  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    admin: AdminDep,
+    lang: LangDep,
+    temp: str | None = None,
+    who: str | None = None,
+):
     _auth(request)
     return render(
-        request, "admin.html", lang, users=accounts.list_users(session),
-        invites=accounts.list_invites(session), temp=temp, who=who,
-        leaderboard=accounts.get_flag(session, LEADERBOARD), me=admin,
-    )  # fmt: skip
+        request,
+        "admin.html",
+        lang,
+        users=accounts.list_users(session),
+        invites=accounts.list_invites(session),
+        temp=temp,
+        who=who,
+        leaderboard=accounts.get_flag(session, LEADERBOARD),
+        me=admin,
+    )
 
 
 @router.post("/admin/invites")
 def admin_invite(
-    request: Request, session: SessionDep, admin: AdminDep,
+    request: Request,
+    session: SessionDep,
+    admin: AdminDep,
     max_uses: Annotated[int, Form(ge=1, le=1000)] = 1,
-) -> RedirectResponse:  # fmt: skip
+) -> RedirectResponse:
     _auth(request)
     accounts.create_invite(session, admin, max_uses)
     return RedirectResponse("/admin", status_code=303)
@@ -189,17 +244,25 @@ def admin_reset(
         raise HTTPException(404, "no such member") from None
     # Shown once, on this response only (not in a URL that lands in logs or history).
     return render(
-        request, "admin.html", lang, users=accounts.list_users(session),
-        invites=accounts.list_invites(session), temp=temp, who=member.username,
-        leaderboard=accounts.get_flag(session, LEADERBOARD), me=admin,
-    )  # fmt: skip
+        request,
+        "admin.html",
+        lang,
+        users=accounts.list_users(session),
+        invites=accounts.list_invites(session),
+        temp=temp,
+        who=member.username,
+        leaderboard=accounts.get_flag(session, LEADERBOARD),
+        me=admin,
+    )
 
 
 @router.post("/admin/leaderboard")
 def admin_leaderboard(
-    request: Request, session: SessionDep, admin: AdminDep,
+    request: Request,
+    session: SessionDep,
+    admin: AdminDep,
     enabled: Annotated[bool, Form()] = False,
-) -> RedirectResponse:  # fmt: skip
+) -> RedirectResponse:
     _auth(request)
     accounts.set_flag(session, LEADERBOARD, enabled)
     return RedirectResponse("/admin", status_code=303)
@@ -207,15 +270,20 @@ def admin_leaderboard(
 
 @router.get("/group", response_class=HTMLResponse)
 def group_page(
-    request: Request, session: SessionDep, user: UserDep, bank: BankDep, now: NowDep,
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    now: NowDep,
     lang: LangDep,
-):  # fmt: skip
+):
     _auth(request)
     enabled = accounts.get_flag(session, LEADERBOARD)
     board = group.leaderboard(session, bank, now) if enabled else []
     weak = group.weakest_topics(session, bank, now)
-    return render(request, "group.html", lang, enabled=enabled, board=board, weak=weak, me=user,
-                  bank=bank)  # fmt: skip
+    return render(
+        request, "group.html", lang, enabled=enabled, board=board, weak=weak, me=user, bank=bank
+    )
 
 
 # ---- JSON ----------------------------------------------------------------------------------

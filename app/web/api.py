@@ -197,9 +197,13 @@ def submit_review(
 
 def _log_out(log: ReviewLog) -> ReviewLogOut:
     return ReviewLogOut(
-        id=log.id, question_id=log.question_id, rating=log.rating, reviewed_at=log.reviewed_at,
-        duration_ms=log.duration_ms, due_after=log.due_after,
-    )  # fmt: skip
+        id=log.id,
+        question_id=log.question_id,
+        rating=log.rating,
+        reviewed_at=log.reviewed_at,
+        duration_ms=log.duration_ms,
+        due_after=log.due_after,
+    )
 
 
 @router.get("/reviews", response_model=list[ReviewLogOut])

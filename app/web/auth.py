@@ -60,9 +60,14 @@ class SessionAuth:
     def login(self, response: Response, user: User) -> None:
         token = self._signer.dumps({"uid": user.id, "v": user.session_version})
         response.set_cookie(
-            SESSION_COOKIE, token, max_age=SESSION_MAX_AGE, httponly=True, samesite="lax",
-            secure=self.secure, path="/",
-        )  # fmt: skip
+            SESSION_COOKIE,
+            token,
+            max_age=SESSION_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=self.secure,
+            path="/",
+        )
 
     def logout(self, response: Response) -> None:
         response.delete_cookie(SESSION_COOKIE, path="/")

@@ -4,7 +4,7 @@ little JS make it faster and add the keyboard."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -145,6 +145,7 @@ def _question_page(
     feedback: dict | None = None,
     flash: str | None = None,
     status_code: int = 200,
+    typed: str | None = None,
 ):
     row = services.cards_by_question(session, user.id).get(q.id)
     snap = services.snapshot(row) if row is not None and row.reps else None
@@ -165,6 +166,7 @@ def _question_page(
         feedback=feedback,
         flash=flash,
         status_code=status_code,
+        typed=typed,
     )
 
 
@@ -179,6 +181,8 @@ def question_page(
     now: NowDep,
     lang: LangDep,
     next: str | None = None,
+    typed: Annotated[str | None, Query(max_length=4000)] = None,
+    flash: str | None = None,
 ):
     q = bank.questions.get(question_id)
     if q is None:
@@ -194,6 +198,8 @@ def question_page(
         lang=lang,
         mode="browse",
         next_url=_safe_next(next, f"/q/{q.id}"),
+        typed=typed,
+        flash=flash,
     )
 
 
@@ -231,7 +237,7 @@ def review_page(
         now=now,
         lang=lang,
         mode="review",
-        next_url=here.split("&flash")[0],
+        next_url=_without_flash(here),
         flash=flash,
     )
 
@@ -263,9 +269,47 @@ def grade(
         )
     except services.NotFound:
         raise HTTPException(404, f"no question {question_id!r}") from None
-    dest = _safe_next(next, "/review")
+    return _redirect_with_flash(next, "graded")
+
+
+def _without_flash(url: str) -> str:
+    path, _, query = url.partition("?")
+    kept = [kv for kv in query.split("&") if kv and not kv.startswith("flash=")]
+    return path + ("?" + "&".join(kept) if kept else "")
+
+
+def _redirect_with_flash(next_url: str | None, flash: str, default: str = "/review"):
+    dest = _without_flash(_safe_next(next_url, default))
     sep = "&" if "?" in dest else "?"
-    return RedirectResponse(f"{dest}{sep}flash=graded", status_code=303)
+    return RedirectResponse(f"{dest}{sep}flash={flash}", status_code=303)
+
+
+@router.post("/undo")
+def undo(
+    session: SessionDep, user: UserDep, next: Annotated[str | None, Form()] = None
+) -> RedirectResponse:
+    services.undo_last(session, user.id)
+    return _redirect_with_flash(next, "undone")
+
+
+@router.post("/q/{question_id}/hold")
+def hold(
+    question_id: str,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    now: NowDep,
+    action: Annotated[Literal["bury", "suspend", "unsuspend"], Form()],
+    next: Annotated[str | None, Form()] = None,
+) -> RedirectResponse:
+    if question_id not in bank.questions:
+        raise HTTPException(404, f"no question {question_id!r}")
+    if action == "bury":
+        services.set_hold(session, user.id, question_id, bury_until=services.tomorrow(now), now=now)
+    else:
+        services.set_hold(session, user.id, question_id, suspend=action == "suspend", now=now)
+    flash = {"bury": "buried", "suspend": "suspended", "unsuspend": "unsuspended"}[action]
+    return _redirect_with_flash(next, flash)
 
 
 @router.post("/q/{question_id}/choose", response_class=HTMLResponse)

@@ -13,10 +13,16 @@ from app.accounts import AccountError, RegistrationPolicy, Throttled
 from app.models import User
 from app.web.deps import BankDep, LangDep, NowDep, SessionDep, SettingsDep, UserDep
 from app.web.pages import _safe_next, render
+from app.web.schemas import errors
 from app.web.security import csrf_protect, json_only
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-api = APIRouter(prefix="/api", tags=["accounts"], dependencies=[Depends(json_only)])
+api = APIRouter(
+    prefix="/api",
+    tags=["accounts"],
+    dependencies=[Depends(json_only)],
+    responses=errors(400, 404, 413, 415),
+)
 
 LEADERBOARD = "leaderboard_enabled"
 
@@ -300,7 +306,7 @@ class MeOut(BaseModel):
     is_admin: bool
 
 
-@api.post("/session", response_model=MeOut)
+@api.post("/session", response_model=MeOut, responses=errors(401, 429))
 def api_login(body: LoginIn, request: Request, session: SessionDep, now: NowDep):
     """Log in for API use: sets the same session cookie the pages use."""
     auth = _auth(request)
@@ -321,6 +327,6 @@ def api_login(body: LoginIn, request: Request, session: SessionDep, now: NowDep)
     return resp
 
 
-@api.get("/me", response_model=MeOut)
+@api.get("/me", response_model=MeOut, responses=errors(401))
 def me(user: UserDep) -> MeOut:
     return MeOut(id=user.id, username=user.username, is_admin=user.is_admin)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlmodel import func, select
@@ -27,10 +27,16 @@ from app.web.schemas import (
     ReviewOut,
     TopicOut,
     UndoOut,
+    errors,
 )
 from app.web.security import json_only
 
-router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(json_only)])
+router = APIRouter(
+    prefix="/api",
+    tags=["api"],
+    dependencies=[Depends(json_only)],
+    responses=errors(400, 401, 413, 415),
+)
 
 _STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}
 _GRADE_NAMES = {"again": 1, "hard": 2, "good": 3, "easy": 4}
@@ -102,9 +108,9 @@ def list_topics(session: SessionDep, user: UserDep, bank: BankDep, now: NowDep) 
 @router.get("/questions", response_model=list[QuestionSummary])
 def list_questions(
     bank: BankDep,
-    topic: Annotated[list[str] | None, Query()] = None,
-    tag: Annotated[list[str] | None, Query()] = None,
-    difficulty: Annotated[list[int] | None, Query()] = None,
+    topic: Annotated[list[str], Query(max_length=50, default_factory=list)],
+    tag: Annotated[list[str], Query(max_length=50, default_factory=list)],
+    difficulty: Annotated[list[int], Query(max_length=3, default_factory=list)],
     soul: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[QuestionSummary]:
@@ -112,7 +118,7 @@ def list_questions(
     return [summary(x) for x in hits]
 
 
-@router.get("/questions/{question_id}", response_model=QuestionOut)
+@router.get("/questions/{question_id}", response_model=QuestionOut, responses=errors(404))
 def get_question(
     question_id: str, session: SessionDep, user: UserDep, bank: BankDep
 ) -> QuestionOut:
@@ -129,7 +135,7 @@ def get_question(
     )
 
 
-@router.get("/cards/{question_id}", response_model=CardOut)
+@router.get("/cards/{question_id}", response_model=CardOut, responses=errors(404))
 def get_card(question_id: str, session: SessionDep, user: UserDep, bank: BankDep) -> CardOut:
     q = _question(bank, question_id)
     return card_out(q.id, services.cards_by_question(session, user.id).get(q.id))
@@ -143,7 +149,7 @@ def next_due(
     srs: SrsDep,
     settings: SettingsDep,
     now: NowDep,
-    topic: Annotated[list[str] | None, Query()] = None,
+    topic: Annotated[list[str], Query(max_length=50, default_factory=list)],
 ) -> NextOut:
     pool = bank.filter(topics=topic) if topic else None
     item = services.next_card(
@@ -166,7 +172,7 @@ def next_due(
     )
 
 
-@router.post("/reviews", response_model=ReviewOut, status_code=201)
+@router.post("/reviews", response_model=ReviewOut, status_code=201, responses=errors(404, 503))
 def submit_review(
     body: ReviewIn, session: SessionDep, user: UserDep, bank: BankDep, srs: SrsDep, now: NowDep
 ) -> ReviewOut:
@@ -221,8 +227,13 @@ def list_reviews(
     return [_log_out(r) for r in rows]
 
 
-@router.get("/reviews/{review_id}", response_model=ReviewLogOut)
-def get_review(review_id: int, session: SessionDep, user: UserDep) -> ReviewLogOut:
+@router.get("/reviews/{review_id}", response_model=ReviewLogOut, responses=errors(404))
+def get_review(
+    # Bounded to a 32-bit id: a larger number cannot name a row and overflows PostgreSQL's integer.
+    review_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: SessionDep,
+    user: UserDep,
+) -> ReviewLogOut:
     log = session.get(ReviewLog, review_id)
     if log is None or log.user_id != user.id:
         raise HTTPException(404, "no such review")  # another member's review does not exist for you
@@ -238,7 +249,7 @@ def undo(session: SessionDep, user: UserDep) -> UndoOut:
     return UndoOut(undone=True, question_id=last.question_id, card=card_out(last.question_id, row))
 
 
-@router.post("/cards/{question_id}/hold", response_model=CardOut)
+@router.post("/cards/{question_id}/hold", response_model=CardOut, responses=errors(404))
 def hold(
     question_id: str, body: HoldIn, session: SessionDep, user: UserDep, bank: BankDep, now: NowDep
 ) -> CardOut:
@@ -303,7 +314,7 @@ def param_errors(model, err: ValidationError) -> list[dict[str, Any]]:
     return out
 
 
-@router.post("/demos/{demo_id}", response_model=RunInfo)
+@router.post("/demos/{demo_id}", response_model=RunInfo, responses=errors(404, 503))
 async def run_demo(
     demo_id: str,
     runner: RunnerDep,

@@ -109,3 +109,21 @@ class Health(BaseModel):
     status: Literal["ok"]
     questions: int
     demos: int
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+def errors(*codes: int) -> dict[int | str, dict]:
+    """OpenAPI ``responses=`` entries for the error codes a route can answer with."""
+    text = {
+        400: "The body is not valid JSON",
+        401: "Login required (accounts mode)",
+        404: "No such object (for this user)",
+        413: "Request body too large",
+        415: "The API takes application/json bodies",
+        429: "Too many failed logins",
+        503: "Busy; retry",
+    }
+    return {c: {"model": ErrorOut, "description": text[c]} for c in codes}

@@ -6,6 +6,8 @@ Routes stay thin: they parse input, call one function here, and render what it r
 from __future__ import annotations
 
 import json
+import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -198,11 +200,13 @@ def submit_review(
     if question_id not in bank.questions:
         raise NotFound(question_id)
     now = now.astimezone(UTC)
-    for _ in range(attempts):
+    for attempt in range(attempts):
         try:
             return _submit_once(session, user_id, question_id, grade, now, srs, duration_ms)
         except (ConcurrentUpdate, IntegrityError, OperationalError):
             session.rollback()
+            # Randomised backoff: racers that retried in lock-step would collide again.
+            time.sleep(random.uniform(0, 0.004 * (attempt + 1)))
     raise ConcurrentUpdate(f"could not record the review of {question_id} after {attempts} tries")
 
 

@@ -25,12 +25,18 @@ class LocalAuth:
     enabled = False
 
     def __init__(self) -> None:
-        self._user: User | None = None
+        self._user_id: int | None = None
 
     def current_user(self, request: Request, session: Session) -> User | None:
-        if self._user is None:
-            self._user = ensure_local_user(session)
-        return self._user
+        # Cache the id, not the row: a User loaded by one request's session expires when that
+        # session rolls back (a review retry) and must never be read from another request.
+        if self._user_id is not None:
+            user = session.get(User, self._user_id)
+            if user is not None:
+                return user
+        user = ensure_local_user(session)
+        self._user_id = user.id
+        return user
 
 
 class SessionAuth:

@@ -44,8 +44,12 @@ fmt: install
 	$(BIN)/ruff format app tests bench
 	$(BIN)/ruff check --fix app tests bench
 
-bench: install
-	$(BIN)/python bench/demos.py
+bench: install  ## server load vs a bare endpoint, every demo cold/cached vs raw; writes bench/RESULTS.md
+	{ echo "# Benchmark results"; echo; \
+	  echo "$$(date -u '+%F %H:%M UTC') · $$(uname -srm) · $$(nproc) cores · $$($(BIN)/python -V) · torch $$($(BIN)/python -c 'import torch; print(torch.__version__)')"; \
+	  echo; echo "## Server"; echo; $(BIN)/python bench/server.py; \
+	  echo; echo "## Demos (default parameters)"; echo; $(BIN)/python bench/demos.py --markdown; } \
+	  | tee bench/RESULTS.md.tmp && mv bench/RESULTS.md.tmp bench/RESULTS.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

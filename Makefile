@@ -27,7 +27,7 @@ test: install  ## install, then run the whole suite (unit, API, demos, bank, bro
 
 test-pg: install  ## the storage and API tests again, against a throwaway PostgreSQL
 	eval "$$(scripts/pg-test-server start)" && \
-	  $(BIN)/python -m pytest -m "not e2e and not slow" $(PYTEST_ARGS); rc=$$?; \
+	  $(BIN)/python -m pytest -m "not e2e and (deploy or not slow)" $(PYTEST_ARGS); rc=$$?; \
 	  scripts/pg-test-server stop; exit $$rc
 
 test-fast: install  ## the unit suite without the browser and server tests

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    access_log: bool = Field(default=True, description="uvicorn's per-request log lines.")
     secret_key: str = Field(default=DEV_SECRET, min_length=8)
     desired_retention: float = Field(default=0.9, gt=0.5, lt=1.0)
     fsrs_fuzz: bool = Field(default=True, description="Spread due dates as Anki does.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import math
 import pkgutil
 import threading
 from collections.abc import Callable, Iterator
@@ -15,11 +16,21 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.bank.models import Localized
 
 Number = float | int
+
+
+def _finite(v):
+    """JSON has no NaN or infinity: a non-finite number in a table, series or heatmap becomes
+    null (a gap), so a demo that shows a NaN (say, a fully masked softmax row) still serialises."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, list):
+        return [_finite(x) for x in v]
+    return v
 
 
 class Scalar(BaseModel):
@@ -28,17 +39,27 @@ class Scalar(BaseModel):
     value: Number | bool | str
     unit: str | None = None
 
+    @field_validator("value")
+    @classmethod
+    def _spell_non_finite(cls, v):
+        # A scalar keeps its meaning as text: "nan", "inf", "-inf".
+        return str(v) if isinstance(v, float) and not math.isfinite(v) else v
+
 
 class Table(BaseModel):
     title: Localized
     columns: list[str]
     rows: list[list[Number | bool | str | None]]
 
+    _rows = field_validator("rows")(classmethod(lambda cls, v: _finite(v)))
+
 
 class Series(BaseModel):
     name: str
     x: list[Number]
     y: list[Number | None]
+
+    _y = field_validator("y")(classmethod(lambda cls, v: _finite(v)))
 
 
 class Chart(BaseModel):
@@ -54,6 +75,8 @@ class Chart(BaseModel):
 class Heatmap(BaseModel):
     title: Localized
     matrix: list[list[Number | None]]
+
+    _matrix = field_validator("matrix")(classmethod(lambda cls, v: _finite(v)))
     row_labels: list[str] | None = None
     col_labels: list[str] | None = None
 

@@ -98,6 +98,10 @@ def _field_strategy(prop: dict[str, Any]) -> st.SearchStrategy:
     if "const" in prop:
         return st.just(prop["const"])
     t = prop.get("type")
+    if t == "integer" and "multipleOf" in prop:
+        m = prop["multipleOf"]
+        lo, hi = -(-prop["minimum"] // m), prop["maximum"] // m
+        return st.integers(lo, hi).map(lambda v: v * m)
     if t == "integer":
         return st.integers(prop.get("minimum"), prop.get("maximum"))
     if t == "number":

@@ -69,8 +69,122 @@ def serve(
         workers=workers or settings.workers,
         reload=reload,
         proxy_headers=True,
+        access_log=settings.access_log,
         forwarded_allow_ips="*" if settings.auth_enabled else None,
     )
+
+
+def _user_session(username: str | None):
+    """The database session and the user a data command acts on: the local user in the default
+    single-user mode, or ``--user NAME`` with accounts."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, select
+
+    from app.config import get_settings
+    from app.db import make_engine, migrate
+    from app.models import User
+    from app.services import ensure_local_user
+
+    settings = get_settings()
+    engine = make_engine(settings)
+    migrate(engine)
+    session = Session(engine, expire_on_commit=False)
+    if username:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            typer.echo(f"no user {username!r}", err=True)
+            raise typer.Exit(1)
+    else:
+        user = ensure_local_user(session)
+    return settings, session, user, datetime.now(UTC)
+
+
+UserOpt = Annotated[str | None, typer.Option("--user", help="Account name (accounts mode).")]
+
+
+@app.command("export")
+def export_cmd(
+    out: Annotated[
+        Path | None, typer.Argument(help="JSON file to write (default: stdout).")
+    ] = None,
+    user: UserOpt = None,
+) -> None:
+    """Export a user's progress (cards and the full review log) as JSON."""
+    from app.exchange import export_progress
+
+    _, session, u, now = _user_session(user)
+    with session:
+        text = export_progress(session, u.id, u.username, now).model_dump_json(indent=1)
+    if out:
+        out.write_text(text)
+        typer.echo(f"wrote {out}", err=True)
+    else:
+        typer.echo(text)
+
+
+@app.command("import")
+def import_cmd(
+    src: Annotated[Path, typer.Argument(help="A JSON file written by `export`.")],
+    user: UserOpt = None,
+) -> None:
+    """Import progress into a user with none yet."""
+    from app.exchange import ImportRefused, ProgressExport, import_progress
+
+    _, session, u, _ = _user_session(user)
+    with session:
+        try:
+            data = ProgressExport.model_validate_json(src.read_text())
+            cards, reviews = import_progress(session, u.id, data)
+        except (ValueError, ImportRefused) as e:
+            typer.echo(f"import refused: {str(e).splitlines()[0]}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"imported {cards} cards and {reviews} reviews for {u.username}")
+
+
+@app.command()
+def stats(user: UserOpt = None) -> None:
+    """Print a user's statistics: streak, retention, cards by state, mastery per topic."""
+    from app.main import load_checked_bank
+    from app.srs import Srs
+    from app.stats import compute
+
+    settings, session, u, now = _user_session(user)
+    bank = load_checked_bank(settings.questions_dir)
+    with session:
+        s = compute(
+            session, u.id, bank, Srs(settings.desired_retention), now, settings.desired_retention
+        )
+    ret = f"{s.true_retention:.0%}" if s.true_retention is not None else "n/a"
+    typer.echo(
+        f"user {u.username}: {s.total_reviews} reviews, {s.reviews_today} today, streak {s.streak_days} days"
+    )
+    typer.echo(
+        f"true retention {ret} over {s.retention_reviews} reviews (target {s.desired_retention:.0%})"
+    )
+    typer.echo("cards: " + ", ".join(f"{k} {v}" for k, v in s.cards.items()))
+    due = sum(d.count for d in s.due_forecast[:7])
+    typer.echo(f"due in the next 7 days: {due}")
+    for t in s.topics:
+        typer.echo(f"  {t.topic:<22} seen {t.seen:>2}/{t.questions:<2} mastered {t.mastered}")
+
+
+@app.command()
+def anki(
+    out: Annotated[Path, typer.Argument(help="The .apkg file to write.")] = Path(
+        "transformer-quiz.apkg"
+    ),
+    lang: Annotated[str, typer.Option(help="zh, en or both")] = "both",
+) -> None:
+    """Write the question bank as an Anki deck (one note per question)."""
+    from app.config import get_settings
+    from app.exchange import export_apkg
+    from app.main import load_checked_bank
+
+    if lang not in ("zh", "en", "both"):
+        raise typer.BadParameter("lang must be zh, en or both")
+    n = export_apkg(load_checked_bank(get_settings().questions_dir), out, lang)
+    typer.echo(f"wrote {out}: {n} notes")
 
 
 if __name__ == "__main__":

@@ -4,27 +4,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
 from app.bank.loader import Bank
 from app.models import CardState, ReviewLog, User
-
-# A card counts as mastered once FSRS expects it to stay recallable for three weeks or more.
-MASTERED_STABILITY_DAYS = 21.0
-
-
-def streak_from_days(days: set[date], now: datetime) -> int:
-    """Consecutive UTC days with a review, ending today (or yesterday, if today has none yet)."""
-    day = now.date()
-    if day not in days:
-        day -= timedelta(days=1)
-    n = 0
-    while day in days:
-        n += 1
-        day -= timedelta(days=1)
-    return n
+from app.stats import MASTERED_STABILITY_DAYS, streak_from_days
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from app.db import make_engine, migrate
 from app.demos import load_all
 from app.demos.runner import DemoRunner
 from app.srs import Srs
-from app.web import account, api, pages
+from app.web import account, api, pages, study
 from app.web.auth import LocalAuth, SessionAuth
 from app.web.deps import LoginRequired, system_clock
 from app.web.schemas import Health
@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.include_router(account.api)
     app.include_router(pages.router)
     app.include_router(account.router)
+    app.include_router(study.api)
+    app.include_router(study.router)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz() -> Health:

@@ -1,0 +1,435 @@
+"""Study modes beyond the review queue: multiple-choice quiz, timed mock interview, statistics,
+and progress export/import. Stateless between requests: a quiz or interview lives in its URL
+and forms (question ids, position, answers), so nothing is stored until a grade is recorded."""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.background import BackgroundTask
+
+from app import exchange, quiz, services, stats
+from app.srs import Grade
+from app.web.deps import BankDep, LangDep, NowDep, SessionDep, SettingsDep, SrsDep, UserDep
+from app.web.pages import render
+from app.web.schemas import errors
+from app.web.security import csrf_protect, json_only
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+api = APIRouter(
+    prefix="/api", tags=["api"], dependencies=[Depends(json_only)], responses=errors(401)
+)
+
+Ids = Annotated[str, Query(max_length=quiz.MAX_QUESTIONS * 81, pattern=r"^[a-z0-9,-]+$")]
+
+
+def _ids(bank, raw: str) -> list[str]:
+    ids = [i for i in raw.split(",") if i]
+    if not ids or len(ids) > quiz.MAX_QUESTIONS or any(i not in bank.questions for i in ids):
+        raise HTTPException(404, "unknown question in this quiz")
+    return ids
+
+
+def _start_filters(topic: list[str], difficulty: list[int], soul: bool) -> dict:
+    return {"topics": topic, "difficulty": difficulty, "soul": soul}
+
+
+# ---- quiz ---------------------------------------------------------------------------------
+
+
+@router.get("/quiz", response_class=HTMLResponse)
+def quiz_start(request: Request, bank: BankDep, lang: LangDep):
+    return render(request, "quiz_start.html", lang, topics=bank.topics)
+
+
+@router.get("/quiz/start")
+def quiz_begin(
+    bank: BankDep,
+    topic: Annotated[list[str], Query(max_length=50)] = [],  # noqa: B006
+    difficulty: Annotated[list[int], Query(max_length=3)] = [],  # noqa: B006
+    soul: bool = False,
+    n: Annotated[int, Query(ge=1, le=quiz.MAX_QUESTIONS)] = 10,
+):
+    ids = quiz.pick(
+        bank,
+        n,
+        **_start_filters(topic, difficulty, soul),
+        need_choices=True,
+        rng=random.Random(secrets.randbits(64)),
+    )
+    if not ids:
+        return RedirectResponse("/quiz?empty=1", status_code=303)
+    return RedirectResponse(f"/quiz/q?ids={','.join(ids)}&i=0&right=0", status_code=303)
+
+
+@router.get("/quiz/q", response_class=HTMLResponse)
+def quiz_question(
+    request: Request,
+    bank: BankDep,
+    lang: LangDep,
+    ids: Ids,
+    i: Annotated[int, Query(ge=0, lt=quiz.MAX_QUESTIONS)] = 0,
+    right: Annotated[int, Query(ge=0, le=quiz.MAX_QUESTIONS)] = 0,
+):
+    qids = _ids(bank, ids)
+    if i >= len(qids):
+        return RedirectResponse(f"/quiz/done?ids={ids}&right={right}", status_code=303)
+    q = bank.questions[qids[i]]
+    return render(
+        request,
+        "quiz.html",
+        lang,
+        q=q,
+        ids=ids,
+        i=i,
+        n=len(qids),
+        right=right,
+        feedback=None,
+        topic=bank.topic(q.topic),
+    )
+
+
+@router.post("/quiz/q", response_class=HTMLResponse)
+async def quiz_answer(
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    srs: SrsDep,
+    now: NowDep,
+    lang: LangDep,
+):
+    form = await request.form()
+    ids = str(form.get("ids", ""))
+    qids = _ids(bank, ids)
+    try:
+        i = int(str(form.get("i", "")))
+        right = int(str(form.get("right", "0")))
+    except ValueError:
+        raise HTTPException(422, "i and right must be integers") from None
+    if not 0 <= i < len(qids) or not 0 <= right <= i:
+        raise HTTPException(422, "question index out of range")
+    q = bank.questions[qids[i]]
+    picked = {int(v) for v in form.getlist("choice") if str(v).isdigit()}
+    correct = quiz.is_correct(q, picked)
+    if correct:
+        right += 1
+    else:
+        # A wrong answer means the card should come back soon: record Again.
+        services.submit_review(session, user.id, q.id, Grade.again, now, srs, bank=bank)
+    return render(
+        request,
+        "quiz.html",
+        lang,
+        q=q,
+        ids=ids,
+        i=i,
+        n=len(qids),
+        right=right,
+        feedback={"picked": picked, "correct": correct},
+        topic=bank.topic(q.topic),
+    )
+
+
+@router.get("/quiz/done", response_class=HTMLResponse)
+def quiz_done(
+    request: Request,
+    bank: BankDep,
+    lang: LangDep,
+    ids: Ids,
+    right: Annotated[int, Query(ge=0, le=quiz.MAX_QUESTIONS)] = 0,
+):
+    qids = _ids(bank, ids)
+    right = min(right, len(qids))
+    return render(
+        request,
+        "quiz_done.html",
+        lang,
+        right=right,
+        n=len(qids),
+        qs=[bank.questions[x] for x in qids],
+    )
+
+
+# ---- mock interview -------------------------------------------------------------------------
+
+
+@router.get("/mock", response_class=HTMLResponse)
+def mock_start(request: Request, bank: BankDep, lang: LangDep):
+    return render(request, "mock_start.html", lang, topics=bank.topics)
+
+
+@router.get("/mock/start")
+def mock_begin(
+    bank: BankDep,
+    topic: Annotated[list[str], Query(max_length=50)] = [],  # noqa: B006
+    difficulty: Annotated[list[int], Query(max_length=3)] = [],  # noqa: B006
+    soul: bool = False,
+    n: Annotated[int, Query(ge=1, le=quiz.MAX_QUESTIONS)] = 5,
+    seconds: Annotated[int, Query(ge=30, le=900)] = 120,
+):
+    ids = quiz.pick(
+        bank, n, **_start_filters(topic, difficulty, soul), rng=random.Random(secrets.randbits(64))
+    )
+    if not ids:
+        return RedirectResponse("/mock?empty=1", status_code=303)
+    return RedirectResponse(f"/mock/q?ids={','.join(ids)}&seconds={seconds}", status_code=303)
+
+
+def _mock_page(
+    request, lang, bank, now, ids: str, qids: list[str], i: int, seconds: int, answers, elapsed
+):
+    q = bank.questions[qids[i]]
+    return render(
+        request,
+        "mock.html",
+        lang,
+        q=q,
+        ids=ids,
+        i=i,
+        n=len(qids),
+        seconds=seconds,
+        answers=answers,
+        elapsed=elapsed,
+        started=now.isoformat(),
+        topic=bank.topic(q.topic),
+    )
+
+
+@router.get("/mock/q", response_class=HTMLResponse)
+def mock_first(
+    request: Request,
+    bank: BankDep,
+    lang: LangDep,
+    now: NowDep,
+    ids: Ids,
+    seconds: Annotated[int, Query(ge=30, le=900)] = 120,
+):
+    qids = _ids(bank, ids)
+    return _mock_page(request, lang, bank, now, ids, qids, 0, seconds, [], [])
+
+
+@router.post("/mock/q", response_class=HTMLResponse)
+async def mock_next(request: Request, bank: BankDep, lang: LangDep, now: NowDep):
+    form = await request.form()
+    ids = str(form.get("ids", ""))
+    qids = _ids(bank, ids)
+    try:
+        i = int(str(form.get("i", "")))
+        seconds = min(900, max(30, int(str(form.get("seconds", "120")))))
+        started = datetime.fromisoformat(str(form.get("started", "")))
+    except ValueError:
+        raise HTTPException(422, "malformed interview form") from None
+    if not 0 <= i < len(qids):
+        raise HTTPException(422, "question index out of range")
+    answers = [str(a)[:4000] for a in form.getlist("answer")][: i + 1]
+    elapsed = [min(int(e), 86_400) for e in form.getlist("elapsed") if str(e).isdigit()][:i]
+    # Server-side time, so the summary is honest without JavaScript too.
+    elapsed.append(max(0, int((now - started).total_seconds())))
+    if i + 1 < len(qids):
+        return _mock_page(request, lang, bank, now, ids, qids, i + 1, seconds, answers, elapsed)
+    items = [
+        {
+            "q": bank.questions[qid],
+            "answer": answers[k] if k < len(answers) else "",
+            "elapsed": elapsed[k] if k < len(elapsed) else 0,
+        }
+        for k, qid in enumerate(qids)
+    ]
+    return render(request, "mock_grade.html", lang, items=items, ids=ids, seconds=seconds)
+
+
+@router.post("/mock/grade", response_class=HTMLResponse)
+async def mock_grade(
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    srs: SrsDep,
+    now: NowDep,
+    lang: LangDep,
+):
+    form = await request.form()
+    qids = _ids(bank, str(form.get("ids", "")))
+    elapsed = [min(int(e), 86_400) for e in form.getlist("elapsed") if str(e).isdigit()]
+    results, rows = [], []
+    for qid in qids:
+        q = bank.questions[qid]
+        total = len(q.key_points.en)
+        hit = len({v for v in form.getlist(f"kp-{qid}") if str(v).isdigit() and int(v) < total})
+        grade = quiz.grade_from_points(hit, total)
+        services.submit_review(session, user.id, qid, grade, now, srs, bank=bank)
+        results.append((q.topic, hit / total))
+        rows.append({"q": q, "hit": hit, "total": total, "grade": grade.name})
+    weak = quiz.weak_topics(results)
+    score = sum(s for _, s in results) / len(results)
+    return render(
+        request,
+        "mock_done.html",
+        lang,
+        rows=rows,
+        weak=weak,
+        score=score,
+        time_used=sum(elapsed),
+        topics={t.id: t for t in bank.topics},
+    )
+
+
+# ---- statistics ----------------------------------------------------------------------------
+
+
+def _stats(session, user, bank, srs, now, settings) -> stats.Stats:
+    return stats.compute(session, user.id, bank, srs, now, settings.desired_retention)
+
+
+@router.get("/stats", response_class=HTMLResponse)
+def stats_page(
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    srs: SrsDep,
+    now: NowDep,
+    lang: LangDep,
+    settings: SettingsDep,
+    msg: str | None = None,
+):
+    s = _stats(session, user, bank, srs, now, settings)
+    weeks = stats.HEATMAP_WEEKS
+    grid = [[s.reviews_per_day[w * 7 + d].count for w in range(weeks)] for d in range(7)]
+    forecast = {
+        "title": {"zh": "未来 30 天到期", "en": "Due in the next 30 days"},
+        "kind": "bar",
+        "x_label": "",
+        "y_label": "",
+        "log_x": False,
+        "log_y": False,
+        "series": [
+            {
+                "name": "due",
+                "x": [d.day.strftime("%m-%d") for d in s.due_forecast],
+                "y": [d.count for d in s.due_forecast],
+            }
+        ],
+    }
+    mastery = {
+        "title": {"zh": "各主题掌握度", "en": "Mastery per topic"},
+        "kind": "bar",
+        "x_label": "",
+        "y_label": "",
+        "log_x": False,
+        "log_y": False,
+        "series": [
+            {
+                "name": "mastered",
+                "x": [bank.topic(t.topic).title.get(lang) for t in s.topics],
+                "y": [round(t.mastery, 3) for t in s.topics],
+            },
+            {
+                "name": "seen",
+                "x": [bank.topic(t.topic).title.get(lang) for t in s.topics],
+                "y": [round(t.seen / max(t.questions, 1), 3) for t in s.topics],
+            },
+        ],
+    }
+    states = {
+        "title": {"zh": "卡片状态", "en": "Cards by state"},
+        "kind": "bar",
+        "x_label": "",
+        "y_label": "",
+        "log_x": False,
+        "log_y": False,
+        "series": [{"name": "cards", "x": list(s.cards), "y": list(s.cards.values())}],
+    }
+    heat = {
+        "title": {
+            "zh": "每天复习次数（近 26 周，行 = 星期）",
+            "en": "Reviews per day (last 26 weeks, rows = weekdays)",
+        },
+        "matrix": grid,
+        "row_labels": None,
+        "col_labels": None,
+    }
+    return render(
+        request,
+        "stats.html",
+        lang,
+        s=s,
+        charts=[forecast, mastery, states],
+        heat=heat,
+        topics={t.id: t for t in bank.topics},
+        msg=msg,
+    )
+
+
+@api.get("/stats", response_model=stats.Stats)
+def api_stats(
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    srs: SrsDep,
+    now: NowDep,
+    settings: SettingsDep,
+):
+    """Your statistics: reviews per day, due forecast, true retention, mastery, streak."""
+    return _stats(session, user, bank, srs, now, settings)
+
+
+# ---- export / import -----------------------------------------------------------------------
+
+
+@router.get("/export.json")
+def export_json(session: SessionDep, user: UserDep, now: NowDep) -> Response:
+    data = exchange.export_progress(session, user.id, user.username, now)
+    name = f"transformer-quiz-{user.username}-{now:%Y%m%d}.json"
+    return Response(
+        data.model_dump_json(indent=1),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_json(
+    session: SessionDep,
+    user: UserDep,
+    file: Annotated[UploadFile, File()],
+):
+    raw = await file.read()
+    try:
+        data = exchange.ProgressExport.model_validate(json.loads(raw))
+        cards, reviews = exchange.import_progress(session, user.id, data)
+    except (ValueError, ValidationError) as e:
+        session.rollback()
+        msg = str(e).splitlines()[0][:200]
+        return RedirectResponse(f"/stats?msg=import-failed:{msg}", status_code=303)
+    return RedirectResponse(
+        f"/stats?msg=imported:{cards} cards, {reviews} reviews", status_code=303
+    )
+
+
+@router.get("/export.apkg")
+def export_anki(bank: BankDep, lang: Annotated[str, Query(pattern="^(zh|en|both)$")] = "both"):
+    tmp = Path(tempfile.mkdtemp(prefix="tq-anki-"))
+    path = tmp / "transformer-quiz.apkg"
+    exchange.export_apkg(bank, path, lang)
+
+    def cleanup() -> None:
+        path.unlink(missing_ok=True)
+        tmp.rmdir()
+
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=f"transformer-quiz-{lang}.apkg",
+        background=BackgroundTask(cleanup),
+    )

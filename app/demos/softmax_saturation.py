@@ -15,7 +15,7 @@ from app.demos import Chart, DemoParams, DemoResult, Scalar, Series, Table, gene
 class Params(DemoParams):
     d_k: int = Field(512, ge=1, le=4096, description="Key/query dimension to report on.")
     n_keys: int = Field(32, ge=2, le=128, description="Keys each query attends over.")
-    queries: int = Field(200, ge=10, le=300, description="Random queries averaged over.")
+    queries: int = Field(100, ge=10, le=300, description="Random queries averaged over.")
     max_d_k: int = Field(1024, ge=2, le=4096, description="Largest d_k on the sweep.")
 
 

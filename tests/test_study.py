@@ -188,3 +188,12 @@ def test_stats_page_draws_charts(client):
     assert r.status_code == 200
     assert r.text.count('class="chart-data"') == 3 and 'class="heatmap-data"' in r.text
     assert "/export.json" in r.text and "/export.apkg" in r.text
+
+
+def test_start_forms_accept_any_difficulty_and_filter(client):
+    r = client.get("/mock/start?topic=&difficulty=&n=5&seconds=60", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/mock/q?ids=")
+    r = client.get("/mock/start?topic=beta&difficulty=3&n=5", follow_redirects=False)
+    assert "ids=beta-one&" in r.headers["location"]
+    r = client.get("/quiz/start?topic=beta&n=5", follow_redirects=False)
+    assert r.headers["location"] == "/quiz?empty=1"  # beta has no multiple-choice question

@@ -39,8 +39,33 @@ def _ids(bank, raw: str) -> list[str]:
     return ids
 
 
-def _start_filters(topic: list[str], difficulty: list[int], soul: bool) -> dict:
-    return {"topics": topic, "difficulty": difficulty, "soul": soul}
+class Filters:
+    """The topic / difficulty / soul-20 choice both start forms send. "Any" arrives as an empty
+    value, so difficulty is read as text and the empties dropped."""
+
+    def __init__(
+        self,
+        topic: Annotated[list[str], Query(max_length=50)] = [],  # noqa: B006
+        difficulty: Annotated[list[str], Query(max_length=3)] = [],  # noqa: B006
+        soul: bool = False,
+    ):
+        self.topics = [t for t in topic if t]
+        self.difficulty = [int(d) for d in difficulty if d in ("1", "2", "3")]
+        self.soul = soul
+
+    def pick(self, bank, n: int, *, need_choices: bool = False) -> list[str]:
+        return quiz.pick(
+            bank,
+            n,
+            topics=self.topics,
+            difficulty=self.difficulty,
+            soul=self.soul,
+            need_choices=need_choices,
+            rng=random.Random(secrets.randbits(64)),
+        )
+
+
+FiltersDep = Annotated[Filters, Depends()]
 
 
 # ---- quiz ---------------------------------------------------------------------------------
@@ -54,18 +79,10 @@ def quiz_start(request: Request, bank: BankDep, lang: LangDep):
 @router.get("/quiz/start")
 def quiz_begin(
     bank: BankDep,
-    topic: Annotated[list[str], Query(max_length=50)] = [],  # noqa: B006
-    difficulty: Annotated[list[int], Query(max_length=3)] = [],  # noqa: B006
-    soul: bool = False,
+    filters: FiltersDep,
     n: Annotated[int, Query(ge=1, le=quiz.MAX_QUESTIONS)] = 10,
 ):
-    ids = quiz.pick(
-        bank,
-        n,
-        **_start_filters(topic, difficulty, soul),
-        need_choices=True,
-        rng=random.Random(secrets.randbits(64)),
-    )
+    ids = filters.pick(bank, n, need_choices=True)
     if not ids:
         return RedirectResponse("/quiz?empty=1", status_code=303)
     return RedirectResponse(f"/quiz/q?ids={','.join(ids)}&i=0&right=0", status_code=303)
@@ -171,15 +188,11 @@ def mock_start(request: Request, bank: BankDep, lang: LangDep):
 @router.get("/mock/start")
 def mock_begin(
     bank: BankDep,
-    topic: Annotated[list[str], Query(max_length=50)] = [],  # noqa: B006
-    difficulty: Annotated[list[int], Query(max_length=3)] = [],  # noqa: B006
-    soul: bool = False,
+    filters: FiltersDep,
     n: Annotated[int, Query(ge=1, le=quiz.MAX_QUESTIONS)] = 5,
     seconds: Annotated[int, Query(ge=30, le=900)] = 120,
 ):
-    ids = quiz.pick(
-        bank, n, **_start_filters(topic, difficulty, soul), rng=random.Random(secrets.randbits(64))
-    )
+    ids = filters.pick(bank, n)
     if not ids:
         return RedirectResponse("/mock?empty=1", status_code=303)
     return RedirectResponse(f"/mock/q?ids={','.join(ids)}&seconds={seconds}", status_code=303)

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     demo_threads: int = Field(default=1, ge=1, le=64, description="torch threads per demo run.")
     demo_concurrency: int = Field(default=2, ge=1, le=64)
+    # "auto": CUDA when torch sees a GPU, else the CPU. The demos are sized for a CPU.
+    demo_device: Literal["auto", "cpu", "cuda"] = "auto"
 
     @model_validator(mode="after")
     def _shared_needs_a_secret(self) -> Settings:

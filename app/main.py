@@ -51,7 +51,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.engine = engine
     app.state.srs = Srs(settings.desired_retention, fuzz=settings.fsrs_fuzz)
     app.state.demos = DemoRunner(
-        concurrency=settings.demo_concurrency, threads=settings.demo_threads
+        concurrency=settings.demo_concurrency,
+        threads=settings.demo_threads,
+        device=settings.demo_device,
     )
     app.state.clock = system_clock
     app.state.auth = (

@@ -85,3 +85,29 @@ def test_demo_partial_for_htmx(client):
         "/demos/scaling-variance/run", data={"d_k": "16"}, headers={"HX-Request": "true"}
     )
     assert r.status_code == 200 and "<html" not in r.text and 'class="result"' in r.text
+
+
+def test_demo_device_selection(monkeypatch):
+    import torch
+
+    from app.demos.runner import pick_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert pick_device("auto") == "cpu" and pick_device("cpu") == "cpu"
+    with pytest.raises(RuntimeError, match="no GPU"):
+        pick_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_device("auto") == "cuda" and pick_device("cpu") == "cpu"
+
+
+def test_demos_run_on_the_runner_device():
+    from app.demos import generator
+    from app.demos.runner import DemoRunner
+
+    runner = DemoRunner(device="cpu")
+    info = runner.run_sync(
+        "scaling-variance", runner.validate("scaling-variance", {"samples": 200}), 1
+    )
+    assert info.result.scalar("var_unscaled") > 0
+    assert runner.device == "cpu" and generator(0).device.type == "cpu"
+    # (The CUDA path cannot run on this machine: it has no GPU.)

@@ -146,8 +146,8 @@ def load_all() -> dict[str, Demo]:
 
 def generator(seed: int) -> torch.Generator:
     """A private RNG: demos draw from this, never from torch's global RNG, so concurrent runs
-    cannot disturb each other's numbers."""
-    return torch.Generator().manual_seed(seed)
+    cannot disturb each other's numbers. It lives on the device the runner chose (CPU or CUDA)."""
+    return torch.Generator(device=torch.get_default_device()).manual_seed(seed)
 
 
 _GLOBAL_RNG_LOCK = threading.Lock()

@@ -18,6 +18,17 @@ from pydantic import BaseModel
 from app.demos import REGISTRY, Demo, DemoParams, DemoResult, load_all
 
 
+def pick_device(setting: str) -> str:
+    """ "auto" → "cuda" when torch sees a GPU, else "cpu"; "cuda" without one is an error."""
+    if setting == "cpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    if setting == "cuda":
+        raise RuntimeError("TQ_DEMO_DEVICE=cuda but torch sees no GPU")
+    return "cpu"
+
+
 class DemoNotFound(KeyError):
     pass
 
@@ -45,8 +56,10 @@ class DemoRunner:
         threads: int = 1,
         cache_size: int = 256,
         timeout_s: float = 20.0,
+        device: str = "auto",
     ):
         load_all()
+        self.device = pick_device(device)
         # A shared 2-core box: a demo must not take every core from the web workers.
         torch.set_num_threads(threads)
         self._limiter = anyio.CapacityLimiter(concurrency)
@@ -92,7 +105,9 @@ class DemoRunner:
         t0 = time.perf_counter()
         hit = self.cached(demo_id, p, seed)
         if hit is None:
-            hit = self.demo(demo_id).run(p, seed)
+            # Tensors a demo creates land on the chosen device (a thread-local default).
+            with torch.device(self.device):
+                hit = self.demo(demo_id).run(p, seed)
             self._store(demo_id, p, seed, hit)
             cached = False
         else:

@@ -28,11 +28,11 @@ INITS = ("xavier", "kaiming", "pytorch-default")
 
 class Params(DemoParams):
     n_layers: int = Field(20, ge=2, le=50, description="Linear layers in the stack.")
-    width: int = Field(256, ge=16, le=1024, description="Units per layer (fan_in = fan_out).")
+    width: int = Field(256, ge=16, le=512, description="Units per layer (fan_in = fan_out).")
     activation: Literal["relu", "tanh"] = Field(
         "relu", description="Non-linearity after each layer."
     )
-    batch: int = Field(256, ge=16, le=2048, description="Inputs pushed through, x ~ N(0, 1).")
+    batch: int = Field(256, ge=16, le=512, description="Inputs pushed through, x ~ N(0, 1).")
 
 
 def _weights(init: str, p: Params, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

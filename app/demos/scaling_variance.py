@@ -13,8 +13,8 @@ from app.demos import Chart, DemoParams, DemoResult, Scalar, Series, Table, gene
 
 class Params(DemoParams):
     d_k: int = Field(64, ge=1, le=4096, description="Key/query dimension to report on.")
-    samples: int = Field(5000, ge=100, le=200_000, description="Random (q, k) pairs per d_k.")
-    max_d_k: int = Field(512, ge=2, le=4096, description="Largest d_k on the sweep chart.")
+    samples: int = Field(5000, ge=100, le=20_000, description="Random (q, k) pairs per d_k.")
+    max_d_k: int = Field(512, ge=2, le=2048, description="Largest d_k on the sweep chart.")
 
 
 @register(

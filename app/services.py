@@ -143,12 +143,15 @@ def next_card(
     new_per_day: int,
     questions: list[Question] | None = None,
     exclude: set[str] | None = None,
+    cards: dict[str, CardState] | None = None,
+    new_today: int | None = None,
 ) -> QueueItem | None:
     """The most overdue card among ``questions`` (default: the whole bank), else a new card while
     today's new-card allowance lasts. ``exclude`` skips ids (e.g. the card just shown)."""
     pool = questions if questions is not None else list(bank.questions.values())
     exclude = exclude or set()
-    cards = cards_by_question(session, user_id)
+    # ``cards`` / ``new_today`` may be passed in by a caller that also needs them (one read each).
+    cards = cards if cards is not None else cards_by_question(session, user_id)
     due = [
         (cards[q.id].due, q.id)
         for q in pool
@@ -157,7 +160,9 @@ def next_card(
     if due:
         qid = min(due)[1]
         return QueueItem(bank.questions[qid], cards[qid])
-    if new_cards_today(session, user_id, now) < new_per_day:
+    if new_today is None:
+        new_today = new_cards_today(session, user_id, now)
+    if new_today < new_per_day:
         for q in pool:
             c = cards.get(q.id)
             if q.id not in exclude and _is_new(c) and (c is None or _available(c, now)):
@@ -166,13 +171,22 @@ def next_card(
 
 
 def queue_counts(
-    session: Session, user_id: int, bank: Bank, now: datetime, *, new_per_day: int
+    session: Session,
+    user_id: int,
+    bank: Bank,
+    now: datetime,
+    *,
+    new_per_day: int,
+    cards: dict[str, CardState] | None = None,
+    new_today: int | None = None,
 ) -> tuple[int, int]:
     """(due now, new cards still allowed today)."""
-    cards = cards_by_question(session, user_id)
+    cards = cards if cards is not None else cards_by_question(session, user_id)
     due = sum(1 for qid in bank.questions if _is_due(cards.get(qid), now))
     unseen = sum(1 for qid in bank.questions if _is_new(cards.get(qid)))
-    left = max(0, new_per_day - new_cards_today(session, user_id, now))
+    if new_today is None:
+        new_today = new_cards_today(session, user_id, now)
+    left = max(0, new_per_day - new_today)
     return due, min(unseen, left)
 
 

@@ -152,12 +152,12 @@ def next_due(
     topic: Annotated[list[str], Query(max_length=50, default_factory=list)],
 ) -> NextOut:
     pool = bank.filter(topics=topic) if topic else None
-    item = services.next_card(
-        session, user.id, bank, now, new_per_day=settings.new_per_day, questions=pool
-    )
-    due, new_left = services.queue_counts(
-        session, user.id, bank, now, new_per_day=settings.new_per_day
-    )
+    # One read of the cards and of today's new-card count serves both questions.
+    cards = services.cards_by_question(session, user.id)
+    new_today = services.new_cards_today(session, user.id, now)
+    shared = dict(new_per_day=settings.new_per_day, cards=cards, new_today=new_today)
+    item = services.next_card(session, user.id, bank, now, questions=pool, **shared)
+    due, new_left = services.queue_counts(session, user.id, bank, now, **shared)
     if item is None:
         return NextOut(question=None, is_new=False, due_count=due, new_left_today=new_left)
     preview = srs.preview(

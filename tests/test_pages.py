@@ -109,3 +109,15 @@ def test_typed_answer_is_shown_beside_the_key_points_without_js(client):
     html = client.get(f"/q/{QID}", params={"typed": "variance grows like d_k"}).text
     assert '<details id="reveal" open' in html
     assert 'id="typed-echo">variance grows like d_k</pre>' in html
+
+
+def test_question_filters_from_the_form(client):
+    # The form sends empty values for "any": they are no filter, not an error.
+    r = client.get("/questions?q=&topic=&difficulty=&tag=")
+    assert r.status_code == 200 and r.text.count("<tr>") == 3
+    r = client.get("/questions?difficulty=3")
+    assert r.text.count("<tr>") == 1 and "/q/beta-one" in r.text
+    r = client.get("/questions?tag=soul-04")
+    assert r.text.count("<tr>") == 1 and "/q/soul-04-fixture-scaling" in r.text
+    r = client.get("/questions?q=variance")  # searches answers too, both languages
+    assert "/q/soul-04-fixture-scaling" in r.text

@@ -25,6 +25,8 @@ UI: dict[str, dict[Lang, str]] = {
     "all_topics": {"zh": "全部主题", "en": "All topics"},
     "any_difficulty": {"zh": "任意难度", "en": "Any difficulty"},
     "difficulty": {"zh": "难度", "en": "Difficulty"},
+    "tag": {"zh": "标签", "en": "Tag"},
+    "any_tag": {"zh": "任意标签", "en": "Any tag"},
     "d1": {"zh": "基础", "en": "basic"},
     "d2": {"zh": "进阶", "en": "intermediate"},
     "d3": {"zh": "深入", "en": "advanced"},

@@ -95,12 +95,15 @@ def question_list(
     bank: BankDep,
     lang: LangDep,
     topic: Annotated[list[str] | None, Query()] = None,
-    difficulty: Annotated[list[int] | None, Query()] = None,
+    # Text, not int: the form's "any" option sends an empty value, which is no filter.
+    difficulty: Annotated[list[str] | None, Query()] = None,
     tag: Annotated[list[str] | None, Query()] = None,
     soul: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ):
     topic = [t for t in (topic or []) if t]
+    tag = [t for t in (tag or []) if t]
+    difficulty = [int(d) for d in (difficulty or []) if d in ("1", "2", "3")]
     hits = bank.filter(topics=topic, tags=tag, difficulty=difficulty, soul_only=soul, query=q)
     if soul:
         hits.sort(key=lambda x: (x.soul_number or 99, x.id))
@@ -118,6 +121,8 @@ def question_list(
         f_topic=topic,
         f_difficulty=difficulty or [],
         f_soul=soul,
+        f_tag=tag,
+        all_tags=sorted({t for x in bank.questions.values() for t in x.tags}),
         f_q=q or "",
         title=title,
     )

@@ -35,6 +35,11 @@ def _backprop(ws: list[torch.Tensor], x: torch.Tensor, r: torch.Tensor, residual
     return [t.grad.norm().item() for t in inputs], [w.grad.norm().item() for w in ws]
 
 
+def _ratio(bottom: float, top: float) -> float:
+    # Every ReLU can be off for a tiny batch: no signal at the top means none reaches the bottom.
+    return bottom / top if top > 0 else 0.0
+
+
 @register(
     "residual-gradients",
     title=L(zh="残差连接与梯度", en="Residual connections and gradients"),
@@ -56,8 +61,8 @@ def run(p: Params, seed: int) -> DemoResult:
     sig_plain, w_plain = _backprop(ws, x, r, False, act)
     layers = list(range(1, p.n_layers + 1))
     # How much of the gradient signal entering the top layer reaches the bottom one.
-    reach_res = sig_res[0] / sig_res[-1]
-    reach_plain = sig_plain[0] / sig_plain[-1]
+    reach_res = _ratio(sig_res[0], sig_res[-1])
+    reach_plain = _ratio(sig_plain[0], sig_plain[-1])
     return DemoResult(
         conclusion=L(
             zh=f"{p.n_layers} 层 {p.activation}：回传到第一层的梯度信号是顶层的 {reach_res:.3g} 倍（有残差）对 {reach_plain:.2g} 倍（无残差）。",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -39,7 +41,14 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     if settings.migrate_on_start:
         migrate(engine)
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Serve at once; torch loads in the background so the first demo seldom waits for it.
+        app.state.demos.warm_up()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Transformer Quiz",
         version=__version__,
         description="Interview prep for Transformers: questions, spaced repetition, live demos.",

@@ -111,3 +111,31 @@ def test_demos_run_on_the_runner_device():
     assert info.result.scalar("var_unscaled") > 0
     assert runner.device == "cpu" and generator(0).device.type == "cpu"
     # (The CUDA path cannot run on this machine: it has no GPU.)
+
+
+def test_start_up_does_not_import_torch(tmp_path):
+    """Torch is most of a cold start and no page needs it: the app, the registry and every
+    demo's parameter model load without it (a demo default like ``dtype=torch.float64`` would
+    silently undo that). Checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from app.config import Settings\n"
+        "from app.main import create_app\n"
+        f"app = create_app(Settings(data_dir={str(tmp_path)!r}))\n"
+        "from app.demos import REGISTRY\n"
+        "[d.params() for d in REGISTRY.values()]\n"
+        "assert len(REGISTRY) >= 18\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_torch_warms_up_in_the_background(client):
+    """Once the app has started, the first demo finds torch loaded and its device chosen."""
+    runner = client.app.state.demos
+    runner.warm_up().join(timeout=60)
+    assert runner.device in ("cpu", "cuda")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 import time
 
-import torch
 from pydantic import Field
 
 from app.bank.models import Localized as L
 from app.demos import Chart, DemoParams, DemoResult, Scalar, Series, Table, generator, register
+from app.demos._lazy import torch
 
 
 class Params(DemoParams):

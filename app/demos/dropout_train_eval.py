@@ -3,9 +3,7 @@ expected activation is unchanged; in eval mode it is exactly the identity."""
 
 from __future__ import annotations
 
-import torch
 from pydantic import Field
-from torch import nn
 
 from app.bank.models import Localized as L
 from app.demos import (
@@ -18,6 +16,7 @@ from app.demos import (
     register,
     seeded_global_rng,
 )
+from app.demos._lazy import nn, torch
 
 
 class Params(DemoParams):

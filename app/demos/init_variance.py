@@ -6,9 +6,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-import torch
 from pydantic import Field
-from torch import nn
 
 from app.bank.models import Localized as L
 from app.demos import (
@@ -22,6 +20,7 @@ from app.demos import (
     register,
     seeded_global_rng,
 )
+from app.demos._lazy import nn, torch
 
 INITS = ("xavier", "kaiming", "pytorch-default")
 

@@ -3,13 +3,11 @@ does not; batch size 1 and train/eval differences."""
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
 from pydantic import Field, model_validator
-from torch import nn
 
 from app.bank.models import Localized as L
 from app.demos import DemoParams, DemoResult, Scalar, Table, generator, register
+from app.demos._lazy import F, nn, torch
 
 
 class Params(DemoParams):

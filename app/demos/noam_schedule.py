@@ -3,11 +3,11 @@ driven through a real optimizer by LambdaLR."""
 
 from __future__ import annotations
 
-import torch
 from pydantic import Field
 
 from app.bank.models import Localized as L
 from app.demos import Chart, DemoParams, DemoResult, Scalar, Series, register
+from app.demos._lazy import torch
 
 
 class Params(DemoParams):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import math
 
-import torch
 from pydantic import Field, model_validator
 
 from app.bank.models import Localized as L
 from app.demos import DemoParams, DemoResult, Heatmap, Scalar, Table, generator, register
+from app.demos._lazy import torch
 
 
 class Params(DemoParams):

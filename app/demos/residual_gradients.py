@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-import torch
 from pydantic import Field
 
 from app.bank.models import Localized as L
 from app.demos import Chart, DemoParams, DemoResult, Scalar, Series, generator, register
+from app.demos._lazy import torch
 
 
 class Params(DemoParams):

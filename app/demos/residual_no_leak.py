@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from pydantic import Field, model_validator
-from torch import nn
 
 from app.bank.models import Localized as L
 from app.demos import (
@@ -20,6 +18,7 @@ from app.demos import (
     register,
     seeded_global_rng,
 )
+from app.demos._lazy import nn, torch
 
 
 class Params(DemoParams):

@@ -3,7 +3,6 @@ unchanged); ALiBi adds a per-head linear distance penalty −m_h·(i−j) with s
 
 from __future__ import annotations
 
-import torch
 from pydantic import Field
 
 from app.bank.models import Localized as L
@@ -18,6 +17,7 @@ from app.demos import (
     generator,
     register,
 )
+from app.demos._lazy import torch
 
 
 class Params(DemoParams):

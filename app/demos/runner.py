@@ -12,10 +12,10 @@ from collections import OrderedDict
 from typing import Any
 
 import anyio
-import torch
 from pydantic import BaseModel
 
 from app.demos import REGISTRY, Demo, DemoParams, DemoResult, load_all
+from app.demos._lazy import torch
 
 
 def pick_device(setting: str) -> str:
@@ -59,14 +59,36 @@ class DemoRunner:
         device: str = "auto",
     ):
         load_all()
-        self.device = pick_device(device)
-        # A shared 2-core box: a demo must not take every core from the web workers.
-        torch.set_num_threads(threads)
+        self._device_setting = device
+        self._threads = threads
+        self._device: str | None = None
+        self._ready = threading.Lock()
+        if device == "cuda":
+            self.prepare()  # asked for a GPU: fail at start-up, not at the first demo
         self._limiter = anyio.CapacityLimiter(concurrency)
         self._cache: OrderedDict[tuple[str, str, int], DemoResult] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self.timeout_s = timeout_s
+
+    def prepare(self) -> str:
+        """Import torch, size its thread pool and choose the device, once. Torch is not imported
+        at start-up (see app.demos._lazy); the app calls this from a background thread."""
+        with self._ready:
+            if self._device is None:
+                # A shared 2-core box: a demo must not take every core from the web workers.
+                torch.set_num_threads(self._threads)
+                self._device = pick_device(self._device_setting)
+            return self._device
+
+    def warm_up(self) -> threading.Thread:
+        t = threading.Thread(target=self.prepare, name="torch-warm-up", daemon=True)
+        t.start()
+        return t
+
+    @property
+    def device(self) -> str:
+        return self.prepare()
 
     @staticmethod
     def all() -> list[Demo]:

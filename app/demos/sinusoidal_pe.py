@@ -3,11 +3,11 @@ and PE(pos+k) = M_k · PE(pos) for a rotation M_k that does not depend on pos.""
 
 from __future__ import annotations
 
-import torch
 from pydantic import Field
 
 from app.bank.models import Localized as L
 from app.demos import Chart, DemoParams, DemoResult, Heatmap, Scalar, Series, register
+from app.demos._lazy import torch
 
 
 class Params(DemoParams):
@@ -16,8 +16,10 @@ class Params(DemoParams):
     k: int = Field(5, ge=1, le=512, description="Offset k for the rotation check.")
 
 
-def sinusoidal(max_len: int, d_model: int, dtype=torch.float64) -> torch.Tensor:
-    """PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d))."""
+def sinusoidal(max_len: int, d_model: int, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)).
+    float64 unless told otherwise: the demo checks identities to 1e-9."""
+    dtype = dtype or torch.float64
     pos = torch.arange(max_len, dtype=dtype)[:, None]
     two_i = torch.arange(0, d_model, 2, dtype=dtype)
     angle = pos / (10000 ** (two_i / d_model))

@@ -32,4 +32,3 @@ class LazyModule(types.ModuleType):
 torch = LazyModule("torch")
 nn = LazyModule("torch.nn")
 F = LazyModule("torch.nn.functional")
-

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.bank.loader import Bank
@@ -258,13 +259,16 @@ def _submit_once(
     else:
         old_reps = row.reps
         lapse = int(grade == Grade.again and before is not None and before.state == 2)
-        res = session.exec(
-            update(CardState)
-            .where(CardState.id == row.id, CardState.reps == old_reps)
-            .values(reps=old_reps + 1, lapses=CardState.lapses + lapse, **values)
-        )
+        values.update(reps=old_reps + 1, lapses=row.lapses + lapse)
+        # A Core UPDATE (no ORM bookkeeping: this is the hot path), guarded by the reps we read.
+        t = CardState.__table__
+        res = session.exec(update(t).where(t.c.id == row.id, t.c.reps == old_reps).values(**values))
         if res.rowcount != 1:
             raise ConcurrentUpdate(question_id)
+        # The row object still holds what we read: give it what we wrote, without marking it
+        # dirty (that would write it twice) and without a SELECT to read it back.
+        for key, value in values.items():
+            set_committed_value(row, key, value)
     log = ReviewLog(
         user_id=user_id,
         question_id=question_id,
@@ -276,7 +280,6 @@ def _submit_once(
     )
     session.add(log)
     session.commit()
-    session.refresh(row)
     return row, log
 
 

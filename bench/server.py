@@ -72,6 +72,43 @@ async def _load(base: str, name: str, make_request, clients: int, seconds: float
     return Load(name, len(lat), errors, elapsed, lat)
 
 
+async def _paced(
+    base: str, name: str, make_request, clients: int, seconds: float, rate: float
+) -> Load:
+    """Open loop: each client sends ``rate`` requests a second on its own clock, whether or not the
+    server keeps up, the way a group of people studying at once loads the server. Latency then
+    measures the server, not a queue the benchmark itself built (as the saturating run does)."""
+    lat: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        await client.get("/healthz")
+        token = client.cookies.get("tq_csrf")
+        headers = {"X-CSRF-Token": token} if token else {}
+        t_start = time.perf_counter()
+
+        async def one(rng: random.Random) -> None:
+            nonlocal errors
+            t0 = time.perf_counter()
+            r = await make_request(client, headers, rng)
+            lat.append((time.perf_counter() - t0) * 1000)
+            errors += r.status_code >= 400
+
+        async def worker(i: int) -> None:
+            rng = random.Random(i)
+            tasks = []
+            t = t_start + rng.uniform(0, 1 / rate)  # clients out of phase, as people are
+            while t < t_start + seconds:
+                await asyncio.sleep(max(0.0, t - time.perf_counter()))
+                tasks.append(asyncio.create_task(one(rng)))
+                t += rng.expovariate(rate)
+            await asyncio.gather(*tasks)
+
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.perf_counter() - t_start
+    return Load(name, len(lat), errors, elapsed, lat)
+
+
 def _rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (uvicorn workers), in MB."""
     total = 0
@@ -118,6 +155,9 @@ def main() -> list[str]:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument(
+        "--rate", type=float, default=1.0, help="requests a second per client in the paced run"
+    )
     ap.add_argument("--bank", type=Path, default=ROOT / "questions")
     args = ap.parse_args()
 
@@ -154,6 +194,15 @@ def main() -> list[str]:
                 )
             ),
         ]
+        paced = [
+            asyncio.run(_paced(srv.url, ld.name, fn, args.clients, args.seconds, args.rate))
+            for ld, fn in zip(loads, (next_card, review), strict=True)
+        ]
+        # A worker's memory once it has served everything, a demo included (torch loaded).
+        with httpx.Client(base_url=srv.url, timeout=60) as c:
+            c.get("/healthz")
+            h = {"X-CSRF-Token": c.cookies.get("tq_csrf") or ""}
+            c.post("/api/demos/scaling-variance", json={}, headers=h).raise_for_status()
         rss = _rss_mb(srv.proc.pid)
     with BareServer() as bare:
         bare_loads = [
@@ -161,6 +210,10 @@ def main() -> list[str]:
             asyncio.run(
                 _load(bare.url, "bare POST (pydantic body)", bare_post, args.clients, args.seconds)
             ),
+        ]
+        paced += [
+            asyncio.run(_paced(bare.url, ld.name, fn, args.clients, args.seconds, args.rate))
+            for ld, fn in zip(bare_loads, (bare_get, bare_post), strict=True)
         ]
 
     out.append(
@@ -177,6 +230,17 @@ def main() -> list[str]:
     for base in bare_loads:
         out.append(
             f"| {base.name} | {base.rps:.0f} | {base.pct(50):.1f} | {base.pct(99):.1f} | {base.errors} | 100% |"
+        )
+    out.append("")
+    out.append(
+        f"Paced: the same {args.clients} clients, each sending {args.rate:g} request(s) a second "
+        "on its own clock (open loop; a person grades a card every few seconds)\n"
+    )
+    out.append("| endpoint | req/s | p50 ms | p99 ms | errors |")
+    out.append("|---|---|---|---|---|")
+    for ld in paced:
+        out.append(
+            f"| {ld.name} | {ld.rps:.0f} | {ld.pct(50):.1f} | {ld.pct(99):.1f} | {ld.errors} |"
         )
     out.append("")
     out.append(f"- cold start (spawn → migrate → load bank → first 200 on /healthz): {cold:.2f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,7 +45,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Serve at once; torch loads in the background so the first demo seldom waits for it.
-        app.state.demos.warm_up()
+        # Deferred to the loop's next turn: uvicorn binds its socket first, and start-up does
+        # not share the GIL with a 2-second import.
+        asyncio.get_running_loop().call_later(0.2, app.state.demos.warm_up)
         yield
 
     app = FastAPI(

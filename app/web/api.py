@@ -108,9 +108,9 @@ def list_topics(session: SessionDep, user: UserDep, bank: BankDep, now: NowDep) 
 @router.get("/questions", response_model=list[QuestionSummary])
 def list_questions(
     bank: BankDep,
-    topic: Annotated[list[str], Query(max_length=50, default_factory=list)],
-    tag: Annotated[list[str], Query(max_length=50, default_factory=list)],
-    difficulty: Annotated[list[int], Query(max_length=3, default_factory=list)],
+    topic: Annotated[list[str] | None, Query(max_length=50)] = None,
+    tag: Annotated[list[str] | None, Query(max_length=50)] = None,
+    difficulty: Annotated[list[int] | None, Query(max_length=3)] = None,
     soul: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[QuestionSummary]:
@@ -149,7 +149,7 @@ def next_due(
     srs: SrsDep,
     settings: SettingsDep,
     now: NowDep,
-    topic: Annotated[list[str], Query(max_length=50, default_factory=list)],
+    topic: Annotated[list[str] | None, Query(max_length=50)] = None,
 ) -> NextOut:
     pool = bank.filter(topics=topic) if topic else None
     # One read of the cards and of today's new-card count serves both questions.

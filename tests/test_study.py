@@ -56,6 +56,23 @@ def test_wrong_answer_schedules_the_card_with_again(client, clock):
     assert due - clock.now <= timedelta(minutes=10)  # back within minutes, not days
 
 
+def test_reloading_the_feedback_page_records_nothing_more(client):
+    """The answer's POST redirects to a GET of its feedback (Post/Redirect/Get): a reload, or
+    the browser's back and forward, shows the same verdict and writes no second review."""
+    r = client.post(
+        "/quiz/q",
+        data={"csrf_token": _token(client), "ids": QID, "i": "0", "right": "0", "choice": "1"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    feedback = r.headers["location"]
+    assert f"ids={QID}&i=0&right=0&picked=1" in feedback
+    for _ in range(3):
+        page = client.get(feedback)
+        assert page.status_code == 200 and "verdict bad" in page.text
+    assert len(_reviews(client)) == 1
+
+
 def test_quiz_done_shows_the_score(client):
     r = client.get(f"/quiz/done?ids={QID}&right=1")
     assert r.status_code == 200 and "1 / 1" in r.text

@@ -96,11 +96,17 @@ def quiz_question(
     ids: Ids,
     i: Annotated[int, Query(ge=0, lt=quiz.MAX_QUESTIONS)] = 0,
     right: Annotated[int, Query(ge=0, le=quiz.MAX_QUESTIONS)] = 0,
+    picked: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9,]*$")] = None,
 ):
+    """One question; with ``picked`` (where the answer's POST redirects), its feedback."""
     qids = _ids(bank, ids)
     if i >= len(qids):
         return RedirectResponse(f"/quiz/done?ids={ids}&right={right}", status_code=303)
     q = bank.questions[qids[i]]
+    feedback = None
+    if picked is not None:
+        chosen = {int(v) for v in picked.split(",") if v}
+        feedback = {"picked": chosen, "correct": quiz.is_correct(q, chosen)}
     return render(
         request,
         "quiz.html",
@@ -110,7 +116,7 @@ def quiz_question(
         i=i,
         n=len(qids),
         right=right,
-        feedback=None,
+        feedback=feedback,
         topic=bank.topic(q.topic),
     )
 
@@ -123,7 +129,6 @@ async def quiz_answer(
     bank: BankDep,
     srs: SrsDep,
     now: NowDep,
-    lang: LangDep,
 ):
     form = await request.form()
     ids = str(form.get("ids", ""))
@@ -143,17 +148,10 @@ async def quiz_answer(
     else:
         # A wrong answer means the card should come back soon: record Again.
         services.submit_review(session, user.id, q.id, Grade.again, now, srs, bank=bank)
-    return render(
-        request,
-        "quiz.html",
-        lang,
-        q=q,
-        ids=ids,
-        i=i,
-        n=len(qids),
-        right=right,
-        feedback={"picked": picked, "correct": correct},
-        topic=bank.topic(q.topic),
+    # Post/Redirect/Get: reloading the feedback page must not record the answer twice.
+    chosen = ",".join(str(k) for k in sorted(picked))
+    return RedirectResponse(
+        f"/quiz/q?ids={ids}&i={i}&right={right}&picked={chosen}", status_code=303
     )
 
 

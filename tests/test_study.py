@@ -168,6 +168,11 @@ def test_mock_interview_end_to_end(client, clock):
     assert ratings[b] == Grade.again  # nothing ticked
     assert ratings[a] in (Grade.good, Grade.easy)  # 3 of its points ticked (the bogus 99 ignored)
     assert "0:52" in r.text  # time used
+    # The summary is a GET (Post/Redirect/Get): reloading it grades nothing again.
+    assert len(r.history) == 1 and r.history[0].status_code == 303
+    again = client.get(str(r.url))
+    assert again.status_code == 200 and 'id="weak-topics"' in again.text
+    assert len(_reviews(client)) == 2
 
 
 def test_streak():

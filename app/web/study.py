@@ -259,7 +259,7 @@ async def mock_next(request: Request, bank: BankDep, lang: LangDep, now: NowDep)
     return render(request, "mock_grade.html", lang, items=items, ids=ids, seconds=seconds)
 
 
-@router.post("/mock/grade", response_class=HTMLResponse)
+@router.post("/mock/grade")
 async def mock_grade(
     request: Request,
     session: SessionDep,
@@ -267,30 +267,54 @@ async def mock_grade(
     bank: BankDep,
     srs: SrsDep,
     now: NowDep,
-    lang: LangDep,
 ):
     form = await request.form()
-    qids = _ids(bank, str(form.get("ids", "")))
+    ids = str(form.get("ids", ""))
+    qids = _ids(bank, ids)
     elapsed = [min(int(e), 86_400) for e in form.getlist("elapsed") if str(e).isdigit()]
-    results, rows = [], []
+    hits = []
     for qid in qids:
+        total = len(bank.questions[qid].key_points.en)
+        hit = len({v for v in form.getlist(f"kp-{qid}") if str(v).isdigit() and int(v) < total})
+        services.submit_review(
+            session, user.id, qid, quiz.grade_from_points(hit, total), now, srs, bank=bank
+        )
+        hits.append(str(hit))
+    # Post/Redirect/Get: reloading the summary must not grade the cards a second time.
+    return RedirectResponse(
+        f"/mock/done?ids={ids}&hits={','.join(hits)}&spent={sum(elapsed)}", status_code=303
+    )
+
+
+@router.get("/mock/done", response_class=HTMLResponse)
+def mock_done(
+    request: Request,
+    bank: BankDep,
+    lang: LangDep,
+    ids: Ids,
+    hits: Annotated[str, Query(max_length=200, pattern=r"^[0-9,]*$")] = "",
+    spent: Annotated[int, Query(ge=0, le=30 * 86_400)] = 0,
+):
+    """The interview's summary: key points hit per question, the grade each became, weak topics."""
+    qids = _ids(bank, ids)
+    counts = [int(h) for h in hits.split(",") if h]
+    results, rows = [], []
+    for k, qid in enumerate(qids):
         q = bank.questions[qid]
         total = len(q.key_points.en)
-        hit = len({v for v in form.getlist(f"kp-{qid}") if str(v).isdigit() and int(v) < total})
-        grade = quiz.grade_from_points(hit, total)
-        services.submit_review(session, user.id, qid, grade, now, srs, bank=bank)
+        hit = min(counts[k], total) if k < len(counts) else 0
         results.append((q.topic, hit / total))
-        rows.append({"q": q, "hit": hit, "total": total, "grade": grade.name})
-    weak = quiz.weak_topics(results)
-    score = sum(s for _, s in results) / len(results)
+        rows.append(
+            {"q": q, "hit": hit, "total": total, "grade": quiz.grade_from_points(hit, total).name}
+        )
     return render(
         request,
         "mock_done.html",
         lang,
         rows=rows,
-        weak=weak,
-        score=score,
-        time_used=sum(elapsed),
+        weak=quiz.weak_topics(results),
+        score=sum(s for _, s in results) / len(results),
+        time_used=spent,
         topics={t.id: t for t in bank.topics},
     )
 

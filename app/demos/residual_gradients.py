@@ -14,11 +14,13 @@ from app.demos._lazy import torch
 
 
 class Params(DemoParams):
+    # Backprop keeps every layer's activations: at the maximum (100 × 128 × 256) that is about
+    # 115 MB at peak; 512 × 512 took 765 MB (tests/demos/test_worst_case.py holds the budget).
     n_layers: int = Field(30, ge=2, le=100, description="Layers in the stack.")
-    width: int = Field(64, ge=8, le=512, description="Units per layer.")
+    width: int = Field(64, ge=8, le=256, description="Units per layer.")
     activation: Literal["tanh", "relu"] = Field("tanh", description="Non-linearity in each block.")
     init_scale: float = Field(0.5, ge=0.1, le=2.0, description="Weight std, in units of 1/√width.")
-    batch: int = Field(32, ge=1, le=512, description="Inputs in the batch.")
+    batch: int = Field(32, ge=1, le=128, description="Inputs in the batch.")
 
 
 def _backprop(ws: list[torch.Tensor], x: torch.Tensor, r: torch.Tensor, residual: bool, act):

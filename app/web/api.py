@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlmodel import func, select
 
@@ -320,7 +320,7 @@ async def run_demo(
     runner: RunnerDep,
     params: Annotated[dict[str, Any] | None, Body()] = None,
     seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-) -> RunInfo | JSONResponse:
+) -> Response:
     try:
         demo = runner.demo(demo_id)
     except DemoNotFound:
@@ -330,8 +330,11 @@ async def run_demo(
     except ValidationError as e:
         return JSONResponse(status_code=422, content={"detail": param_errors(demo.params, e)})
     try:
-        return await runner.run(demo_id, p, seed)
+        info = await runner.run(demo_id, p, seed)
     except DemoTimeout:
         raise HTTPException(
             503, f"demo {demo_id!r} took too long; try smaller parameters"
         ) from None
+    # Serialised once by pydantic-core: the declared response_model would validate the whole
+    # result (heatmaps, series) a second time, most of a cached hit's cost.
+    return Response(info.model_dump_json(), media_type="application/json")

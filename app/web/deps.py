@@ -28,23 +28,25 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that only read app state are ``async def``: FastAPI runs a plain ``def``
+# dependency in the thread pool, a thread hop per dependency per request for a lookup.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_bank(request: Request) -> Bank:
+async def get_bank(request: Request) -> Bank:
     return request.app.state.bank
 
 
-def get_srs(request: Request) -> Srs:
+async def get_srs(request: Request) -> Srs:
     return request.app.state.srs
 
 
-def get_runner(request: Request) -> DemoRunner:
+async def get_runner(request: Request) -> DemoRunner:
     return request.app.state.demos
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     # Tests swap app.state.clock for a fixed or simulated clock.
     return request.app.state.clock()
 
@@ -63,7 +65,7 @@ def get_user(request: Request, session: Annotated[Session, Depends(get_session)]
     return user
 
 
-def get_lang(request: Request) -> Lang:
+async def get_lang(request: Request) -> Lang:
     lang = request.cookies.get("lang")
     if lang in ("zh", "en"):
         return lang  # type: ignore[return-value]

@@ -105,6 +105,8 @@ class ReviewLog(SQLModel, table=True):
     """Append-only: one row per grade. The database refuses UPDATEs on this table."""
 
     __tablename__ = "review_log"
+    # One user's reviews in a time range (today's new cards, stats): see migration 0003.
+    __table_args__ = (sa.Index("ix_review_log_user_reviewed", "user_id", "reviewed_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
@@ -113,5 +115,5 @@ class ReviewLog(SQLModel, table=True):
     reviewed_at: datetime = Field(sa_type=UTCDateTime, index=True)
     duration_ms: int | None = None
     # The card as it was before this review (JSON, or null for a new card): makes undo exact.
-    card_before: str | None = None
+    card_before: str | None = Field(default=None, sa_type=sa.Text)
     due_after: datetime = Field(sa_type=UTCDateTime)

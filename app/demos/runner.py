@@ -6,6 +6,7 @@ The demo functions themselves stay pure; everything about serving them lives her
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import OrderedDict
@@ -127,8 +128,12 @@ class DemoRunner:
         t0 = time.perf_counter()
         hit = self.cached(demo_id, p, seed)
         if hit is None:
-            # Tensors a demo creates land on the chosen device (a thread-local default).
-            with torch.device(self.device):
+            # Tensors a demo creates land on the chosen device (a thread-local default). The
+            # device context is a TorchFunctionMode that intercepts every torch call, so it is
+            # entered only when it changes something: on CPU it would tax each op for nothing.
+            device = self.device
+            ctx = torch.device(device) if device != "cpu" else contextlib.nullcontext()
+            with ctx:
                 hit = self.demo(demo_id).run(p, seed)
             self._store(demo_id, p, seed, hit)
             cached = False

@@ -10,6 +10,7 @@ import contextlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -82,8 +83,15 @@ class DemoRunner:
                 self._device = pick_device(self._device_setting)
             return self._device
 
-    def warm_up(self) -> threading.Thread:
-        t = threading.Thread(target=self.prepare, name="torch-warm-up", daemon=True)
+    def warm_up(self, then: Callable[[], object] | None = None) -> threading.Thread:
+        """:meth:`prepare` in a background thread, then ``then`` (if given) in that thread."""
+
+        def work() -> None:
+            self.prepare()
+            if then is not None:
+                then()
+
+        t = threading.Thread(target=work, name="torch-warm-up", daemon=True)
         t.start()
         return t
 

@@ -25,18 +25,15 @@ class LocalAuth:
     enabled = False
 
     def __init__(self) -> None:
-        self._user_id: int | None = None
+        self._fields: dict | None = None
 
     def current_user(self, request: Request, session: Session) -> User | None:
-        # Cache the id, not the row: a User loaded by one request's session expires when that
-        # session rolls back (a review retry) and must never be read from another request.
-        if self._user_id is not None:
-            user = session.get(User, self._user_id)
-            if user is not None:
-                return user
-        user = ensure_local_user(session)
-        self._user_id = user.id
-        return user
+        # The local user never changes, so it is read once; each request gets a fresh copy that
+        # belongs to no session. (A row loaded by one request's session expires when that
+        # session rolls back, a review retry, and must never be read from another request.)
+        if self._fields is None:
+            self._fields = ensure_local_user(session).model_dump()
+        return User(**self._fields)
 
 
 class SessionAuth:

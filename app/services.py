@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from app.bank.loader import Bank
 from app.bank.models import Question
+from app.db import write_turn
 from app.models import CardState, ReviewLog, User
 from app.srs import CardSnapshot, Grade, Srs
 
@@ -217,7 +218,8 @@ def submit_review(
     now = now.astimezone(UTC)
     for attempt in range(attempts):
         try:
-            return _submit_once(session, user_id, question_id, grade, now, srs, duration_ms)
+            with write_turn(session):
+                return _submit_once(session, user_id, question_id, grade, now, srs, duration_ms)
         except (ConcurrentUpdate, IntegrityError, OperationalError):
             session.rollback()
             # Randomised backoff: racers that retried in lock-step would collide again.

@@ -190,6 +190,9 @@ def main() -> list[str]:
             c.get("/healthz")
             h = {"X-CSRF-Token": c.cookies.get("tq_csrf") or ""}
             c.post("/api/demos/scaling-variance", json={}, headers=h).raise_for_status()
+        # A discarded second of load first, for both servers alike: connection pools, the
+        # thread pool and SQLite's page cache fill before anything is timed.
+        asyncio.run(_load(srv.url, "warm-up", next_card, args.clients, 1.0))
         loads = [
             asyncio.run(
                 _load(srv.url, "next card (GET /api/next)", next_card, args.clients, args.seconds)
@@ -206,6 +209,7 @@ def main() -> list[str]:
         ]
         rss = _rss_mb(srv.proc.pid)
     with BareServer() as bare:
+        asyncio.run(_load(bare.url, "warm-up", bare_get, args.clients, 1.0))
         bare_loads = [
             asyncio.run(_load(bare.url, "bare GET", bare_get, args.clients, args.seconds)),
             asyncio.run(

@@ -150,6 +150,17 @@ def generator(seed: int) -> torch.Generator:
     return torch.Generator(device=torch.get_default_device()).manual_seed(seed)
 
 
+# How many numbers a chunked demo draws at a time (16 MB in float32), whatever the parameters.
+CHUNK_NUMBERS = 4_000_000
+
+
+def draw_normal(buf: torch.Tensor, shape: tuple[int, ...], g: torch.Generator) -> torch.Tensor:
+    """N(0, 1) numbers of ``shape`` drawn into the front of ``buf``, a buffer of CHUNK_NUMBERS
+    reused by every chunk of a run. Fresh tensors per chunk made glibc grow the heap chunk after
+    chunk (300-400 MB at the largest inputs); reuse keeps a run at its buffers' size."""
+    return buf[: math.prod(shape)].view(shape).normal_(generator=g)
+
+
 _GLOBAL_RNG_LOCK = threading.Lock()
 
 

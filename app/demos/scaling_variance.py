@@ -7,10 +7,19 @@ import math
 from pydantic import Field
 
 from app.bank.models import Localized as L
-from app.demos import Chart, DemoParams, DemoResult, Scalar, Series, Table, generator, register
+from app.demos import (
+    CHUNK_NUMBERS,
+    Chart,
+    DemoParams,
+    DemoResult,
+    Scalar,
+    Series,
+    Table,
+    draw_normal,
+    generator,
+    register,
+)
 from app.demos._lazy import torch
-
-BUF = 4_000_000  # numbers per buffer: 16 MB in float32
 
 
 class Params(DemoParams):
@@ -31,16 +40,13 @@ class Params(DemoParams):
 )
 def run(p: Params, seed: int) -> DemoResult:
     g = generator(seed)
-    # Two buffers of BUF numbers, reused by every chunk (~32 MB whatever the parameters). Fresh
-    # tensors per chunk made glibc grow the heap chunk after chunk: 300+ MB at the largest inputs.
-    qb, kb = torch.empty(BUF), torch.empty(BUF)
+    qb, kb = torch.empty(CHUNK_NUMBERS), torch.empty(CHUNK_NUMBERS)  # reused by every chunk
 
     def draw(n: int, d: int) -> tuple[torch.Tensor, torch.Tensor]:
-        q = qb[: n * d].view(n, d).normal_(generator=g)
-        return q, kb[: n * d].view(n, d).normal_(generator=g)
+        return draw_normal(qb, (n, d), g), draw_normal(kb, (n, d), g)
 
     def variances(d: int) -> tuple[float, float]:
-        chunk = max(1, BUF // d)
+        chunk = max(1, CHUNK_NUMBERS // d)
         dots = []
         for start in range(0, p.samples, chunk):
             q, k = draw(min(chunk, p.samples - start), d)
@@ -53,7 +59,7 @@ def run(p: Params, seed: int) -> DemoResult:
     # first d coordinates, for every d at once (half the random numbers of a draw per d_k).
     top = sweep[-1]
     cols = torch.tensor([d - 1 for d in sweep])
-    chunk = max(1, BUF // top)
+    chunk = max(1, CHUNK_NUMBERS // top)
     dots = []
     for start in range(0, p.samples, chunk):
         q, k = draw(min(chunk, p.samples - start), top)

@@ -8,7 +8,18 @@ import math
 from pydantic import Field
 
 from app.bank.models import Localized as L
-from app.demos import Chart, DemoParams, DemoResult, Scalar, Series, Table, generator, register
+from app.demos import (
+    CHUNK_NUMBERS,
+    Chart,
+    DemoParams,
+    DemoResult,
+    Scalar,
+    Series,
+    Table,
+    draw_normal,
+    generator,
+    register,
+)
 from app.demos._lazy import torch
 
 
@@ -29,19 +40,15 @@ def _stats(scores: torch.Tensor) -> tuple[float, float, float]:
     return entropy, top, (s2 - 2 * s3 + s2 * s2).clamp_min(0).sqrt().mean().item()
 
 
-BUF = 4_000_000  # numbers in the key buffer: 16 MB in float32
-
-
 def _scores(d: int, p: Params, g: torch.Generator, kb: torch.Tensor) -> torch.Tensor:
-    # Chunked over queries; the keys of every chunk reuse one buffer (fresh tensors per chunk
-    # made glibc grow the heap: ~400 MB at the largest inputs), and a batched matmul gives the
-    # scores without a (queries, keys, d) product.
-    chunk = max(1, BUF // (p.n_keys * d))
+    # Chunked over queries; the keys of every chunk reuse one buffer (see draw_normal), and a
+    # batched matmul gives the scores without a (queries, keys, d) product.
+    chunk = max(1, CHUNK_NUMBERS // (p.n_keys * d))
     out = []
     for start in range(0, p.queries, chunk):
         m = min(chunk, p.queries - start)
         q = torch.randn(m, d, 1, generator=g)
-        k = kb[: m * p.n_keys * d].view(m, p.n_keys, d).normal_(generator=g)
+        k = draw_normal(kb, (m, p.n_keys, d), g)
         out.append(torch.bmm(k, q).squeeze(-1))
     return torch.cat(out)  # (queries, n_keys)
 
@@ -60,7 +67,7 @@ def run(p: Params, seed: int) -> DemoResult:
     g = generator(seed)
     sweep = [d for d in (2**i for i in range(0, 13)) if d <= p.max_d_k]
     rows, ent_raw, ent_scaled, jac_raw, jac_scaled = [], [], [], [], []
-    kb = torch.empty(BUF)
+    kb = torch.empty(CHUNK_NUMBERS)
     for d in sweep:
         s = _scores(d, p, g, kb)
         e_r, t_r, j_r = _stats(s)

@@ -30,6 +30,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.db_url
     if url.startswith("sqlite"):
@@ -46,25 +49,17 @@ def make_engine(settings: Settings) -> Engine:
             max_overflow=10,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        _WRITE_LOCKS[engine] = threading.Lock()  # see write_turn
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
-_GUARD = threading.Lock()
 
 
 def write_turn(session: Session) -> contextlib.AbstractContextManager:
     """SQLite takes one writer at a time. Threads of one process take turns on a lock here rather
     than colliding inside SQLite, where a reader upgrading to writer fails at once and the rest
     sleep in the busy handler; other workers (processes) still meet the busy timeout. Other
-    databases lock rows themselves: no turn needed."""
-    engine = session.get_bind()
-    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
-        return contextlib.nullcontext()
-    with _GUARD:
-        lock = _WRITE_LOCKS.setdefault(engine, threading.Lock())
-    return lock
+    databases lock rows themselves: their engines have no lock, so no turn is needed."""
+    return _WRITE_LOCKS.get(session.get_bind()) or contextlib.nullcontext()
 
 
 def migrate(engine: Engine) -> None:

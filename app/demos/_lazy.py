@@ -15,9 +15,6 @@ import types
 class LazyModule(types.ModuleType):
     """Stands in for a module until an attribute is read, then becomes a view of the real one."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-
     def __getattr__(self, attr: str):
         real = importlib.import_module(self.__name__)
         # Copy the public names once so later lookups skip this method; names torch itself

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,15 +47,21 @@ class Load:
         return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else float("nan")
 
 
+@contextlib.asynccontextmanager
+async def _client(base: str, clients: int) -> AsyncIterator[tuple[httpx.AsyncClient, dict]]:
+    """A client with a connection per simulated user, and the CSRF header the server asks for."""
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        await client.get("/healthz")
+        token = client.cookies.get("tq_csrf")
+        yield client, ({"X-CSRF-Token": token} if token else {})
+
+
 async def _load(base: str, name: str, make_request, clients: int, seconds: float) -> Load:
     lat: list[float] = []
     errors = 0
     stop = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        r = await client.get("/healthz")
-        token = client.cookies.get("tq_csrf")
-        headers = {"X-CSRF-Token": token} if token else {}
+    async with _client(base, clients) as (client, headers):
 
         async def worker(i: int) -> None:
             nonlocal errors
@@ -68,7 +76,6 @@ async def _load(base: str, name: str, make_request, clients: int, seconds: float
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(i) for i in range(clients)))
         elapsed = time.perf_counter() - t0
-    del r
     return Load(name, len(lat), errors, elapsed, lat)
 
 
@@ -80,11 +87,7 @@ async def _paced(
     measures the server, not a queue the benchmark itself built (as the saturating run does)."""
     lat: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        await client.get("/healthz")
-        token = client.cookies.get("tq_csrf")
-        headers = {"X-CSRF-Token": token} if token else {}
+    async with _client(base, clients) as (client, headers):
         t_start = time.perf_counter()
 
         async def one(rng: random.Random) -> None:

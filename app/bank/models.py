@@ -64,6 +64,8 @@ class Topic(_Strict):
     title: Localized
     description: Localized | None = None
     order: int = 100
+    # The home page groups topics: the 2017 paper and its "soul 20", or what LLM-era interviews add.
+    group: Literal["transformer-2017", "modern-llm"] = "transformer-2017"
 
 
 # Soul-20 questions carry their number in a stable id prefix: soul-04-..., soul-20-...

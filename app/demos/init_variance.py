@@ -1,5 +1,6 @@
 """Initialisation: activation scale through a deep stack under Xavier, Kaiming and PyTorch's
-default, and the defaults PyTorch really applies, read from live modules."""
+default, the defaults PyTorch really applies (read from live modules), and how ``nn.Transformer``
+overrides them."""
 
 from __future__ import annotations
 
@@ -93,12 +94,43 @@ def _live_defaults(seed: int) -> list[list]:
     return rows
 
 
+# A small but real nn.Transformer: the override is the same at any size, and the full 512-wide,
+# 6 + 6 layer default would build 44M parameters on every run of the demo.
+D_MODEL, D_FF, N_HEAD = 64, 256, 4
+
+
+def _transformer_override(seed: int) -> tuple[float, float, list[list]]:
+    """The FFN's second Linear (fan_in d_ff, fan_out d_model) inside ``nn.Transformer`` and inside
+    a standalone ``nn.TransformerEncoderLayer``: ``nn.Transformer._reset_parameters`` re-draws every
+    parameter with ``dim() > 1`` by ``xavier_uniform_``; a layer built alone keeps nn.Linear's."""
+    with seeded_global_rng(seed), torch.no_grad():
+        model = nn.Transformer(
+            d_model=D_MODEL,
+            nhead=N_HEAD,
+            num_encoder_layers=1,
+            num_decoder_layers=1,
+            dim_feedforward=D_FF,
+            batch_first=True,
+        )
+        alone = nn.TransformerEncoderLayer(D_MODEL, N_HEAD, D_FF, batch_first=True)
+    inside = model.encoder.layers[0].linear2.weight.std().item()
+    standalone = alone.linear2.weight.std().item()
+    xavier = math.sqrt(2 / (D_FF + D_MODEL))  # std of U(±√(6/(fan_in+fan_out)))
+    default = 1 / math.sqrt(D_FF) / math.sqrt(3)  # std of U(±1/√fan_in)
+    name = f"linear2.weight ({D_MODEL}×{D_FF})"
+    rows = [
+        [f"nn.Transformer → encoder.layers[0].{name}", round(inside, 4), round(xavier, 4)],
+        [f"TransformerEncoderLayer alone → {name}", round(standalone, 4), round(default, 4)],
+    ]
+    return inside, standalone, rows
+
+
 @register(
     "init-variance",
     title=L(zh="初始化与逐层方差", en="Initialisation and activation variance"),
     description=L(
-        zh="同一个深层 MLP 分别用 Xavier、Kaiming 和 PyTorch 默认初始化，逐层看激活的标准差；并读出 nn.Linear / Embedding / LayerNorm / MultiheadAttention 的真实默认初始化。",
-        en="One deep MLP under Xavier, Kaiming and PyTorch's default init: the activation std layer by layer; plus the real default init of nn.Linear / Embedding / LayerNorm / MultiheadAttention, read from live modules.",
+        zh="同一个深层 MLP 分别用 Xavier、Kaiming 和 PyTorch 默认初始化，逐层看激活的标准差；并读出 nn.Linear / Embedding / LayerNorm / MultiheadAttention 的真实默认初始化，以及 nn.Transformer 如何用 Xavier 重新初始化其中的 Linear 权重。",
+        en="One deep MLP under Xavier, Kaiming and PyTorch's default init: the activation std layer by layer; plus the real default init of nn.Linear / Embedding / LayerNorm / MultiheadAttention, read from live modules, and how nn.Transformer re-initialises its Linear weights with Xavier.",
     ),
     params=Params,
     serves=("init",),
@@ -120,10 +152,11 @@ def run(p: Params, seed: int) -> DemoResult:
     final = {k: v[-1] for k, v in curves.items()}
     ratio = {k: v[-1] / v[1] for k, v in curves.items()}
     best = max(INITS, key=lambda k: min(ratio[k], 1 / ratio[k]) if ratio[k] > 0 else 0)
+    inside, standalone, override_rows = _transformer_override(seed)
     return DemoResult(
         conclusion=L(
-            zh=f"{p.activation}、{p.n_layers} 层后激活标准差：Xavier {final['xavier']:.3g}，Kaiming {final['kaiming']:.3g}，PyTorch 默认 {final['pytorch-default']:.3g}；保持得最稳的是 {best}。",
-            en=f"Activation std after {p.n_layers} {p.activation} layers: Xavier {final['xavier']:.3g}, Kaiming {final['kaiming']:.3g}, PyTorch default {final['pytorch-default']:.3g}; {best} keeps it steadiest.",
+            zh=f"{p.activation}、{p.n_layers} 层后激活标准差：Xavier {final['xavier']:.3g}，Kaiming {final['kaiming']:.3g}，PyTorch 默认 {final['pytorch-default']:.3g}；保持得最稳的是 {best}。同一个 FFN 权重在 nn.Transformer 里的标准差是 {inside:.4f}（Xavier），单独建的编码器层里是 {standalone:.4f}（nn.Linear 默认）。",
+            en=f"Activation std after {p.n_layers} {p.activation} layers: Xavier {final['xavier']:.3g}, Kaiming {final['kaiming']:.3g}, PyTorch default {final['pytorch-default']:.3g}; {best} keeps it steadiest. The same FFN weight has std {inside:.4f} inside nn.Transformer (Xavier) and {standalone:.4f} in an encoder layer built alone (nn.Linear's default).",
         ),
         scalars=[
             *(
@@ -141,6 +174,22 @@ def run(p: Params, seed: int) -> DemoResult:
                     value=v,
                 )
                 for k, v in ratio.items()
+            ),
+            Scalar(
+                key="transformer_linear_std",
+                label=L(
+                    zh="nn.Transformer 内 FFN linear2 权重的标准差",
+                    en="std of the FFN's linear2 weight inside nn.Transformer",
+                ),
+                value=inside,
+            ),
+            Scalar(
+                key="standalone_layer_linear_std",
+                label=L(
+                    zh="单独的 TransformerEncoderLayer 中同一权重的标准差",
+                    en="std of the same weight in a standalone TransformerEncoderLayer",
+                ),
+                value=standalone,
             ),
         ],
         charts=[
@@ -160,6 +209,14 @@ def run(p: Params, seed: int) -> DemoResult:
                 ),
                 columns=["parameter", "min", "max", "mean", "std", "expected"],
                 rows=_live_defaults(seed),
-            )
+            ),
+            Table(
+                title=L(
+                    zh="nn.Transformer 用 xavier_uniform_ 覆盖默认初始化（_reset_parameters）",
+                    en="nn.Transformer overrides the defaults with xavier_uniform_ (_reset_parameters)",
+                ),
+                columns=["parameter", "std", "expected std"],
+                rows=override_rows,
+            ),
         ],
     )

@@ -44,6 +44,19 @@ def test_live_defaults_match_the_torch_source():
     assert lo >= -1 / 8 and hi <= 1 / 8 and hi > 0.9 / 8
 
 
+def test_nn_transformer_overrides_linear_defaults_with_xavier():
+    # nn.Transformer._reset_parameters: xavier_uniform_ on every parameter with dim() > 1, so the
+    # FFN's linear2 (fan_in 256, fan_out 64) has std √(2/(256+64)); alone it keeps U(±1/√256).
+    r = run(Params(), 0)
+    xavier = math.sqrt(2 / (256 + 64))
+    default = 1 / 16 / math.sqrt(3)
+    assert r.scalar("transformer_linear_std") == pytest.approx(xavier, rel=0.05)
+    assert r.scalar("standalone_layer_linear_std") == pytest.approx(default, rel=0.05)
+    rows = r.tables[1].rows
+    assert [row[2] for row in rows] == [round(xavier, 4), round(default, 4)]
+    assert "Xavier" in r.conclusion.en and "Xavier" in r.conclusion.zh
+
+
 def test_deterministic():
     assert run(Params(n_layers=5, width=32), 1) == run(Params(n_layers=5, width=32), 1)
 

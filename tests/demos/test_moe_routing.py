@@ -45,10 +45,10 @@ def test_dropped_assignments_are_the_load_above_capacity(params):
 
 
 def test_first_choices_are_served_before_second_choices():
-    # Two tokens both want expert 0: token 1 as first choice, token 0 only as second choice.
-    chosen = torch.tensor([[1, 0], [0, 1]])
-    s = slots(chosen, 2)
-    assert s[1, 0] == 0 and s[0, 1] == 1  # with one slot, token 1's first choice wins
+    # Tokens 0 and 1 want expert 0 as their second choice, token 2 as its first: token 2 takes
+    # expert 0's first slot although it comes last in the batch.
+    chosen = torch.tensor([[1, 0], [2, 0], [0, 1]])
+    assert slots(chosen, 3).tolist() == [[0, 1], [0, 2], [0, 1]]
 
 
 def test_enough_capacity_drops_nothing_and_less_capacity_drops_more():

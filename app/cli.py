@@ -61,17 +61,30 @@ def serve(
     migrate(make_engine(settings))
     # Migrated once here; workers must not race each other doing it again.
     os.environ["TQ_MIGRATE_ON_START"] = "false"
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        reload=reload,
-        proxy_headers=True,
-        access_log=settings.access_log,
-        forwarded_allow_ips="*" if settings.auth_enabled else None,
-    )
+    # One compute pool for the host, shared by every web worker; it starts importing torch now,
+    # while uvicorn binds, and the workers find it by its socket (it exits when we do).
+    pool = None
+    if settings.compute_socket is None:
+        from app.compute.client import ComputePool
+
+        pool = ComputePool(settings.pool_limits)
+        os.environ["TQ_COMPUTE_SOCKET"] = str(pool.launch())
+        get_settings.cache_clear()  # a worker in this process must read the socket too
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers or settings.workers,
+            reload=reload,
+            proxy_headers=True,
+            access_log=settings.access_log,
+            forwarded_allow_ips="*" if settings.auth_enabled else None,
+        )
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 def _user_session(username: str | None):

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.compute.limits import PoolLimits
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-insecure-change-me"
 
@@ -44,10 +46,28 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
     # `serve` migrates once before starting workers, then tells them not to.
     migrate_on_start: bool = True
-    demo_threads: int = Field(default=1, ge=1, le=64, description="torch threads per demo run.")
-    demo_concurrency: int = Field(default=2, ge=1, le=64)
+    # The compute pool (app/compute): demos and drills run in worker processes, never here.
+    compute_socket: Path | None = Field(
+        default=None,
+        description="The host's pool supervisor; `serve` sets it for its workers. Unset: this "
+        "process starts its own pool on first use.",
+    )
+    compute_workers: int = Field(default=2, ge=1, le=64, description="Worker processes.")
+    demo_threads: int = Field(default=1, ge=1, le=64, description="torch threads per job.")
+    compute_timeout_s: float = Field(default=20.0, gt=0, le=600, description="Wall clock per demo.")
+    compute_memory_mb: int = Field(default=768, ge=64, description="Memory a worker may add.")
+    compute_recycle_jobs: int = Field(
+        default=200, ge=1, description="Jobs before a worker is replaced."
+    )
+    compute_recycle_rss_mb: int = Field(
+        default=600, ge=64, description="RSS that retires a worker."
+    )
+    compute_queue: int = Field(default=16, ge=0, le=10_000, description="Jobs waiting; then 503.")
+    compute_cache_mb: int = Field(default=64, ge=0, le=4096, description="Demo results cached.")
     # "auto": CUDA when torch sees a GPU, else the CPU. The demos are sized for a CPU.
     demo_device: Literal["auto", "cpu", "cuda"] = "auto"
+    drills_enabled: bool = Field(default=True, description="Learners may run code (drills).")
+    drill_memory_mb: int = Field(default=512, ge=64, description="Memory of one drill run.")
 
     @model_validator(mode="after")
     def _shared_needs_a_secret(self) -> Settings:
@@ -66,6 +86,21 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url[len("postgresql://") :]
             return url
         return f"sqlite:///{self.data_dir / 'quiz.db'}"
+
+    @property
+    def pool_limits(self) -> PoolLimits:
+        return PoolLimits(
+            workers=self.compute_workers,
+            threads=self.demo_threads,
+            job_timeout_s=self.compute_timeout_s,
+            worker_memory_mb=self.compute_memory_mb,
+            recycle_after_jobs=self.compute_recycle_jobs,
+            recycle_rss_mb=self.compute_recycle_rss_mb,
+            queue_max=self.compute_queue,
+            cache_mb=self.compute_cache_mb,
+            device=self.demo_device,
+            drill_memory_mb=self.drill_memory_mb,
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.bank.loader import Bank, load_bank
+from app.compute.client import ComputePool
 from app.config import REPO_ROOT, Settings, get_settings
 from app.db import make_engine, migrate
 from app.demos import load_all
@@ -45,13 +46,16 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Serve at once; torch loads in the background so the first demo seldom waits for it.
-        # Deferred to the loop's next turn: uvicorn binds its socket first, and start-up does
-        # not share the GIL with a 2-second import. Then freeze what is loaded: torch and the
-        # app are ~270k long-lived objects, and a full collection walking them all was a
-        # 200+ ms pause in the middle of some request (the p99 of the load benchmark).
-        asyncio.get_running_loop().call_later(0.2, app.state.demos.warm_up, gc.freeze)
-        yield
+        # Serve at once; the compute pool (torch) starts in the background after uvicorn has
+        # bound its socket, so the first demo seldom waits for it. Then freeze what is loaded:
+        # a full collection walking every long-lived object was a pause inside some request.
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, lambda: loop.run_in_executor(None, pool.start))
+        gc.freeze()
+        try:
+            yield
+        finally:
+            pool.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -65,11 +69,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.bank = bank
     app.state.engine = engine
     app.state.srs = Srs(settings.desired_retention, fuzz=settings.fsrs_fuzz)
-    app.state.demos = DemoRunner(
-        concurrency=settings.demo_concurrency,
-        threads=settings.demo_threads,
-        device=settings.demo_device,
-    )
+    pool = ComputePool(settings.pool_limits, socket=settings.compute_socket)
+    app.state.pool = pool
+    app.state.demos = DemoRunner(pool)
     app.state.clock = system_clock
     app.state.auth = (
         SessionAuth(settings.secret_key, secure=settings.secure_cookies)

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.compute.client import ComputePool
+from app.compute.limits import PoolLimits
 from app.config import Settings
 from app.main import create_app
 
@@ -50,10 +52,22 @@ def _database_url(tmp_path: Path) -> str | None:
     return base.rsplit("/", 1)[0] + "/" + name
 
 
+@pytest.fixture(scope="session")
+def compute_pool() -> Iterator[ComputePool]:
+    """One compute pool for the session's apps, as `serve` gives one to all its web workers
+    (each app starting its own would import torch again per test). Started lazily: only the
+    first demo waits for it."""
+    pool = ComputePool(PoolLimits(workers=2))
+    pool.launch()
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, compute_pool: ComputePool) -> Settings:
     return Settings(
         data_dir=tmp_path,
+        compute_socket=compute_pool.socket,
         database_url=_database_url(tmp_path),
         questions_dir=FIXTURE_BANK,
         fsrs_fuzz=False,

@@ -90,7 +90,7 @@ def test_demo_partial_for_htmx(client):
 def test_demo_device_selection(monkeypatch):
     import torch
 
-    from app.demos.runner import pick_device
+    from app.compute.worker import pick_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert pick_device("auto") == "cpu" and pick_device("cpu") == "cpu"
@@ -100,16 +100,15 @@ def test_demo_device_selection(monkeypatch):
     assert pick_device("auto") == "cuda" and pick_device("cpu") == "cpu"
 
 
-def test_demos_run_on_the_runner_device():
-    from app.demos import generator
-    from app.demos.runner import DemoRunner
-
-    runner = DemoRunner(device="cpu")
+def test_the_cli_and_the_app_run_demos_on_one_pool(client):
+    """The runner the CLI and benchmarks use is the app's: the same pool, the same results."""
+    runner = client.app.state.demos
     info = runner.run_sync(
         "scaling-variance", runner.validate("scaling-variance", {"samples": 200}), 1
     )
+    api = client.post("/api/demos/scaling-variance?seed=1", json={"samples": 200}).json()
     assert info.result.scalar("var_unscaled") > 0
-    assert runner.device == "cpu" and generator(0).device.type == "cpu"
+    assert api["result"] == info.result.model_dump(mode="json") and api["cached"]
     # (The CUDA path cannot run on this machine: it has no GPU.)
 
 
@@ -134,8 +133,13 @@ def test_start_up_does_not_import_torch(tmp_path):
     assert out.stdout.strip() == "False", out.stderr
 
 
-def test_torch_warms_up_in_the_background(client):
-    """Once the app has started, the first demo finds torch loaded and its device chosen."""
-    runner = client.app.state.demos
-    runner.warm_up().join(timeout=60)
-    assert runner.device in ("cpu", "cuda")
+def test_a_busy_pool_is_a_503_with_retry_after(client, monkeypatch):
+    from app.compute.protocol import JobReply
+
+    async def busy(job):
+        return JobReply(error="busy", message="the compute pool is full", retry_after_s=2)
+
+    monkeypatch.setattr(client.app.state.pool, "submit", busy)
+    r = client.post("/api/demos/scaling-variance?seed=4242", json={})
+    assert r.status_code == 503 and r.headers["retry-after"] == "2"
+    assert "full" in r.json()["detail"]

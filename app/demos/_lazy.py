@@ -2,8 +2,8 @@
 
 Importing torch takes 1.5-3 s, most of a cold start, yet no page needs it until someone runs a
 demo. Demo modules write ``from app.demos._lazy import torch, nn, F``: the registry, parameter
-models and question pages then load without torch, and the app warms it in a background thread
-after start-up (``DemoRunner.warm_up``), so the first demo seldom waits for it either.
+models and question pages then load without torch. Only the compute pool's processes
+(``app.compute``) import it; the web processes never do.
 """
 
 from __future__ import annotations

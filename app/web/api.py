@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from app import services
 from app.bank.models import Question
-from app.demos.runner import DemoNotFound, DemoTimeout, RunInfo
+from app.demos.runner import DemoFailed, DemoNotFound, RunInfo
 from app.models import CardState, ReviewLog
 from app.srs import Grade, humanize
 from app.web.deps import BankDep, NowDep, RunnerDep, SessionDep, SettingsDep, SrsDep, UserDep
@@ -331,10 +331,14 @@ async def run_demo(
         return JSONResponse(status_code=422, content={"detail": param_errors(demo.params, e)})
     try:
         info = await runner.run(demo_id, p, seed)
-    except DemoTimeout:
-        raise HTTPException(
-            503, f"demo {demo_id!r} took too long; try smaller parameters"
-        ) from None
+    except DemoFailed as e:
+        raise demo_unavailable(e) from None
     # Serialised once by pydantic-core: the declared response_model would validate the whole
     # result (heatmaps, series) a second time, most of a cached hit's cost.
     return Response(info.model_dump_json(), media_type="application/json")
+
+
+def demo_unavailable(e: DemoFailed) -> HTTPException:
+    """503 for a job the pool could not finish, with Retry-After when waiting can help."""
+    headers = {"Retry-After": str(e.retry_after_s)} if e.retry_after_s else None
+    return HTTPException(503, f"demo: {e}", headers=headers)

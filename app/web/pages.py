@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from app import services
 from app.bank.models import Lang, Question
 from app.config import REPO_ROOT
-from app.demos.runner import DemoNotFound, DemoTimeout
+from app.demos.runner import DemoFailed, DemoNotFound
 from app.render import render_markdown
 from app.srs import Grade, humanize
 from app.web.api import card_out, param_errors
@@ -421,6 +421,7 @@ async def demo_run(request: Request, demo_id: str, runner: RunnerDep, bank: Bank
     raw = {k: form.getlist(k)[-1] for k in form if k not in ("seed", CSRF_FIELD)}
     partial = request.headers.get("hx-request") == "true"
     errors = run = None
+    status = 200
     try:
         seed = int(str(form.get("seed") or 0))
         if not 0 <= seed < 2**31:
@@ -433,9 +434,10 @@ async def demo_run(request: Request, demo_id: str, runner: RunnerDep, bank: Bank
             run = await runner.run(demo_id, p, seed)
         except ValidationError as e:
             errors = param_errors(demo.params, e)
-        except DemoTimeout:
-            errors = [{"loc": [], "msg": "the demo took too long; try smaller parameters"}]
-    status = 422 if errors else 200
+        except DemoFailed as e:
+            errors, status = [{"loc": [], "msg": str(e)}], 503
+    if errors and status == 200:
+        status = 422
     if partial:
         return render(
             request,

@@ -4,7 +4,7 @@ Bounds on the parameters are what cap a demo's work: the worst a visitor can ask
 numeric parameter at its maximum. Running that corner must not take a shared server's worker
 far past its footprint. Memory, not time, is asserted (times belong to ``bench/``): the peak
 resident set (Linux ``VmHWM``, reset before each demo) above the resident set before it. The
-demos run in a fresh interpreter set up as a server's (``DemoRunner.prepare``), so what earlier
+demos run in a fresh interpreter set up as a compute worker is, so what earlier
 tests left in this process's heap does not blur the numbers.
 """
 
@@ -48,9 +48,9 @@ def _mb(key: str) -> float:
 
 def measure() -> dict[str, float]:
     """Peak growth in MB of each demo at its heaviest corner (run by ``peaks`` in a child)."""
-    from app.demos.runner import DemoRunner
+    import torch
 
-    DemoRunner(device="cpu").prepare()
+    torch.set_num_threads(1)  # as a compute worker runs (PoolLimits.threads)
     out = {}
     for demo_id in sorted(REGISTRY):
         demo = REGISTRY[demo_id]

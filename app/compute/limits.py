@@ -1,0 +1,29 @@
+"""The pool's bounds, one model shared by the web side (from Settings) and the supervisor (as JSON)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PoolLimits(BaseModel):
+    """Defaults fit a 2-core, 2 GB VPS: two workers of at most ~1 GB each, one torch thread each."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workers: int = Field(2, ge=1, le=64, description="Worker processes (each imports torch once).")
+    threads: int = Field(1, ge=1, le=64, description="torch threads per job.")
+    job_timeout_s: float = Field(20.0, gt=0, le=600, description="Wall clock per demo job.")
+    worker_memory_mb: int = Field(
+        768, ge=64, le=1 << 20, description="Address space a worker may add after start."
+    )
+    recycle_after_jobs: int = Field(200, ge=1, description="Replace a worker after this many jobs.")
+    recycle_rss_mb: int = Field(600, ge=64, description="Replace a worker whose RSS passes this.")
+    queue_max: int = Field(16, ge=0, le=10_000, description="Jobs waiting beyond busy workers.")
+    cache_mb: int = Field(64, ge=0, le=4096, description="Demo results kept, shared by the host.")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    # Drills (a learner's code): a fresh child of a worker per submission.
+    drill_memory_mb: int = Field(512, ge=64, le=1 << 20)
+    drill_output_kb: int = Field(16, ge=1, le=1024, description="stdout/stderr kept per run.")
+    drill_file_kb: int = Field(1024, ge=0, le=1 << 20, description="Largest file a run may write.")

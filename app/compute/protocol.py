@@ -1,0 +1,89 @@
+"""Messages between the web processes, the supervisor and its workers: length-prefixed JSON.
+
+Each frame is a 4-byte big-endian length and a UTF-8 JSON object. Results carry the demo's JSON
+as a string (``result_json``) so it is serialised once, in the worker, and passed through as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import struct
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+MAX_FRAME = 64 << 20  # a demo result is at most a few MB; anything larger is a broken peer
+_LEN = struct.Struct(">I")
+
+
+class ProtocolError(RuntimeError):
+    pass
+
+
+class DemoJob(BaseModel):
+    kind: Literal["demo"] = "demo"
+    demo_id: str
+    params: dict[str, Any]
+    seed: int
+
+
+class DrillJob(BaseModel):
+    kind: Literal["drill"] = "drill"
+    drill_id: str
+    submission: str
+    reference: str
+    tests: str
+    entry: str
+    wall_s: float = Field(gt=0, le=60)
+
+
+class JobReply(BaseModel):
+    """What a job came to. ``error`` is None on success; otherwise one of the codes below, and
+    ``message`` says what happened in a sentence a learner can read."""
+
+    error: Literal["busy", "timeout", "memory", "crashed", "failed", "unavailable"] | None = None
+    message: str = ""
+    result_json: str | None = None
+    cached: bool = False
+    compute_ms: float = 0.0
+    retry_after_s: int | None = None
+
+
+def encode(obj: BaseModel | dict) -> bytes:
+    body = (obj.model_dump_json() if isinstance(obj, BaseModel) else json.dumps(obj)).encode()
+    return _LEN.pack(len(body)) + body
+
+
+def _check(n: int) -> int:
+    if n > MAX_FRAME:
+        raise ProtocolError(f"frame of {n} bytes is over the {MAX_FRAME} limit")
+    return n
+
+
+async def read_frame(reader: asyncio.StreamReader) -> dict:
+    head = await reader.readexactly(_LEN.size)
+    body = await reader.readexactly(_check(_LEN.unpack(head)[0]))
+    return json.loads(body)
+
+
+def recv_frame(sock: socket.socket) -> dict | None:
+    """Blocking read of one frame; None when the peer closed the connection."""
+    head = _recv_exactly(sock, _LEN.size)
+    if head is None:
+        return None
+    body = _recv_exactly(sock, _check(_LEN.unpack(head)[0]))
+    if body is None:
+        raise ProtocolError("peer closed mid-frame")
+    return json.loads(body)
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            return None if not buf else bytes(buf)
+        buf += chunk
+    return bytes(buf)

@@ -1,0 +1,116 @@
+"""A worker: a process forked from the warm supervisor that runs one job at a time.
+
+It reads jobs from its socket, runs a demo (or hands a drill to the sandbox), and answers with the
+result and its own resident size, so the supervisor can recycle it when it has grown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import socket
+import time
+import traceback
+
+from app.compute.limits import PoolLimits
+from app.compute.protocol import DemoJob, DrillJob, JobReply, encode, recv_frame
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE / 2**20
+
+
+def vm_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * PAGE / 2**20
+
+
+def pick_device(setting: str) -> str:
+    """ "auto" → "cuda" when torch sees a GPU, else "cpu"; "cuda" without one is an error."""
+    import torch
+
+    if setting == "cpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    if setting == "cuda":
+        raise RuntimeError("TQ_DEMO_DEVICE=cuda but torch sees no GPU")
+    return "cpu"
+
+
+def _is_oom(e: BaseException) -> bool:
+    return isinstance(e, MemoryError) or (
+        isinstance(e, RuntimeError)
+        and any(
+            s in str(e) for s in ("can't allocate memory", "not enough memory", "out of memory")
+        )
+    )
+
+
+def run_demo(job: DemoJob, device: str) -> JobReply:
+    import torch
+
+    from app.demos import REGISTRY
+
+    demo = REGISTRY[job.demo_id]
+    params = demo.params.model_validate(job.params)
+    t0 = time.perf_counter()
+    # Tensors a demo creates land on the chosen device. The device context intercepts every torch
+    # call, so it is entered only off CPU, where it changes something.
+    ctx = torch.device(device) if device != "cpu" else contextlib.nullcontext()
+    with ctx:
+        result = demo.run(params, job.seed)
+    return JobReply(result_json=result.model_dump_json(), compute_ms=_ms(t0))
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
+
+
+def handle(msg: dict, limits: PoolLimits, device: str) -> JobReply:
+    try:
+        if msg.get("kind") == "drill":
+            from app.compute.sandbox import run_submission
+
+            return run_submission(DrillJob.model_validate(msg), limits)
+        return run_demo(DemoJob.model_validate(msg), device)
+    except Exception as e:  # a job's failure is the job's, never the worker's
+        if _is_oom(e):
+            return JobReply(error="memory", message="the job ran out of its memory limit")
+        tb = traceback.format_exception_only(type(e), e)[-1].strip()
+        return JobReply(error="failed", message=tb[:600])
+
+
+def serve(sock: socket.socket, limits: PoolLimits) -> None:
+    """The worker's life: set its bounds, then answer jobs until the socket closes."""
+    # Forked from an asyncio process: its signal plumbing is not ours.
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    from app.compute.server import _to_devnull
+
+    _to_devnull(0)
+    _to_devnull(1)  # the supervisor's "ready" pipe: a demo's print must not fill it
+    import torch
+
+    torch.set_num_threads(limits.threads)
+    device = pick_device(limits.device)
+    # Address space beyond what the warm parent already mapped: an allocation past it fails in
+    # this job alone (MemoryError / torch's allocator error), the worker survives and is recycled.
+    extra = limits.worker_memory_mb * 2**20
+    cap = int(vm_mb() * 2**20) + extra
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    while True:
+        msg = recv_frame(sock)
+        if msg is None or msg.get("kind") == "exit":
+            return
+        reply = handle(msg, limits, device)
+        body = reply.model_dump() | {"rss_mb": rss_mb()}
+        sock.sendall(encode(body))

@@ -1,0 +1,134 @@
+"""The compute pool: every job bounded, a worker that dies is replaced, the web side stays clean.
+
+Each test talks to a real supervisor process with its own (tight) limits, as the app would.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from app.compute.client import ComputePool
+from app.compute.limits import PoolLimits
+from app.compute.protocol import DemoJob, JobReply
+
+pytestmark = pytest.mark.slow
+
+
+def job(demo_id: str, seed: int = 0, **params) -> DemoJob:
+    return DemoJob(demo_id=demo_id, params=params, seed=seed)
+
+
+def pid_of(pool: ComputePool) -> int:
+    reply = pool.submit_sync(job("test-pid", seed=len(str(id(pool)))))
+    return int(json.loads(reply.result_json)["conclusion"]["en"])
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ComputePool]:
+    p = ComputePool(
+        PoolLimits(workers=1, job_timeout_s=2.0, worker_memory_mb=300, queue_max=1, cache_mb=0),
+        extra_modules=("tests.compute_demos",),
+    )
+    p.start()
+    yield p
+    p.close()
+
+
+def stats(pool: ComputePool) -> dict:
+    return json.loads(pool.submit_sync({"kind": "stats"}).result_json)
+
+
+def alive(pool: ComputePool) -> None:
+    r = pool.submit_sync(job("causal-mask", seed=99))
+    assert r.error is None, r.message
+
+
+def test_a_job_past_its_timeout_is_killed_and_the_worker_replaced(pool):
+    before = stats(pool)["replaced"]
+    r = pool.submit_sync(job("test-sleep", seconds=30))
+    assert r.error == "timeout" and "2 s" in r.message
+    assert stats(pool)["replaced"] == before + 1
+    alive(pool)
+
+
+def test_a_job_past_the_memory_limit_fails_alone(pool):
+    r = pool.submit_sync(job("test-alloc", mb=2000))
+    assert r.error == "memory", r
+    ok = pool.submit_sync(job("test-alloc", mb=50))
+    assert ok.error is None, ok.message
+    alive(pool)
+
+
+def test_a_segfault_fails_that_job_alone(pool):
+    r = pool.submit_sync(job("test-segfault"))
+    assert r.error == "crashed"
+    alive(pool)
+
+
+def test_a_full_queue_answers_busy_with_retry_after(pool):
+    # One worker, one waiting place: the third concurrent job is refused at once.
+    with ThreadPoolExecutor(4) as ex:
+        futs = [
+            ex.submit(pool.submit_sync, job("test-sleep", seed=i, seconds=1.0)) for i in range(4)
+        ]
+        replies: list[JobReply] = [f.result() for f in futs]
+    busy = [r for r in replies if r.error == "busy"]
+    assert len(busy) >= 2 and all(r.retry_after_s for r in busy)
+    assert sum(r.error is None for r in replies) >= 1
+
+
+def test_workers_are_recycled_after_n_jobs():
+    p = ComputePool(
+        PoolLimits(workers=1, recycle_after_jobs=2, cache_mb=0),
+        extra_modules=("tests.compute_demos",),
+    )
+    try:
+        pids = [pid_of(p) for _ in range(5)]
+    finally:
+        p.close()
+    assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
+
+
+def test_results_are_cached_across_clients(pool):
+    shared = ComputePool(PoolLimits(cache_mb=16), extra_modules=())
+    try:
+        a = shared.submit_sync(job("causal-mask", seed=5))
+        other_client = ComputePool(socket=shared.socket)
+        b = other_client.submit_sync(job("causal-mask", seed=5))
+    finally:
+        shared.close()
+    assert not a.cached and b.cached and a.result_json == b.result_json
+
+
+def test_every_demo_through_the_pool_equals_the_function_and_torch_stays_out():
+    """The web side of the pool never imports torch, and what comes back is exactly what the
+    pure function returns (checked in a child that does import torch)."""
+    code = r"""
+import json, sys
+from app.compute.client import ComputePool
+from app.demos import REGISTRY, load_all
+from app.demos.runner import DemoRunner
+load_all()
+pool = ComputePool()
+runner = DemoRunner(pool)
+out = {d: runner.run_sync(d, REGISTRY[d].params(), 0).result.model_dump_json() for d in sorted(REGISTRY)}
+pool.close()
+assert "torch" not in sys.modules, "the web side imported torch"
+print(json.dumps(out))
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    served = json.loads(res.stdout.strip().splitlines()[-1])
+    from app.compute.worker import pick_device  # noqa: F401  (imports torch here, not above)
+    from app.demos import REGISTRY, load_all
+
+    load_all()
+    for demo_id, text in served.items():
+        d = REGISTRY[demo_id]
+        assert text == d.run(d.params(), 0).model_dump_json(), demo_id

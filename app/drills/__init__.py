@@ -1,0 +1,1 @@
+"""Coding drills: specs, starter code, reference solutions and hidden tests, as data."""

@@ -1,6 +1,8 @@
-"""Numerics: the range and precision of fp32, fp16, bf16 and the two fp8 formats (torch.finfo);
-what overflows and underflows; softmax and LayerNorm in each format against fp32; why a softmax
-subtracts the max; and why fp16 training scales the loss while bf16 training does not."""
+"""Numerics: the range and precision of fp32, fp16, bf16 and the two fp8 formats (torch.finfo;
+the fp8 pair of Micikevicius et al. 2022, "FP8 Formats for Deep Learning"); what overflows and
+underflows; softmax and LayerNorm in each format against fp32; why a softmax subtracts the max;
+and why fp16 training scales the loss (Micikevicius et al. 2018, "Mixed Precision Training",
+§3.2) while bf16, with fp32's exponent range, does not need to."""
 
 from __future__ import annotations
 
@@ -48,7 +50,8 @@ def _formats() -> list[tuple[str, torch.dtype]]:
 # torch 2.13 implements no arithmetic for the fp8 dtypes on CPU (softmax, add: "not implemented
 # for 'Float8_e4m3fn'"); fp8 is a storage and matmul-input format, so its rows round the input
 # to fp8 and compute in fp32.
-NATIVE = {torch.float32, torch.float16, torch.bfloat16}
+def native(dt: torch.dtype) -> bool:
+    return dt in (torch.float32, torch.float16, torch.bfloat16)
 
 
 def finfo_row(name: str, dt: torch.dtype) -> list[str | int | float]:
@@ -77,7 +80,7 @@ def naive_softmax(x: torch.Tensor) -> torch.Tensor:
 
 
 def _in(x: torch.Tensor, dt: torch.dtype) -> torch.Tensor:
-    return x.to(dt) if dt in NATIVE else x.to(dt).float()
+    return x.to(dt) if native(dt) else x.to(dt).float()
 
 
 def _err(a: torch.Tensor, ref: torch.Tensor) -> float:
@@ -138,7 +141,7 @@ def run(p: Params, seed: int) -> DemoResult:
         naive = _err(naive_softmax(_in(logits.float(), dt)), ref_sm)
         ln = _err(F.layer_norm(_in(x.float(), dt), (p.width,)), ref_ln)
         errs[name] = (sm, naive, ln)
-        how = "native" if dt in NATIVE else "input rounded to fp8, op in fp32"
+        how = "native" if native(dt) else "input rounded to fp8, op in fp32"
         op_rows.append([name, how, _fmt(sm), _fmt(naive), _fmt(ln)])
 
     # The naive softmax across a sweep of largest logits: it breaks where exp overflows.

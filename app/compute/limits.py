@@ -27,3 +27,6 @@ class PoolLimits(BaseModel):
     drill_memory_mb: int = Field(512, ge=64, le=1 << 20)
     drill_output_kb: int = Field(16, ge=1, le=1024, description="stdout/stderr kept per run.")
     drill_file_kb: int = Field(1024, ge=0, le=1 << 20, description="Largest file a run may write.")
+    drill_allow_weak_sandbox: bool = Field(
+        False, description="Run drills even where seccomp or Landlock is missing (not advised)."
+    )

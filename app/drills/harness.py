@@ -170,32 +170,34 @@ def _close_tensors(
         )
     a = actual.detach().cpu()
     e = expected.detach().cpu()
-    exact = not (e.is_floating_point() or e.is_complex())
+    exact = not e.is_floating_point()
     a_tol, r_tol = (0.0, 0.0) if exact else _tolerance(e.dtype, atol, rtol)
+    # Compare in float64; show values in their own dtype (True/False stay booleans).
+    a64, e64 = a.to(torch.float64), e.to(torch.float64)
     if exact:
-        a, e = a.to(torch.int64), e.to(torch.int64)
         bad = a != e
     else:
-        a, e = a.to(torch.float64), e.to(torch.float64)
-        same_nan = a.isnan() & e.isnan()
-        same_inf = a.isinf() & (a == e)
-        bad = ~(same_nan | same_inf | ((a - e).abs() <= a_tol + r_tol * e.abs()))
+        same_nan = a64.isnan() & e64.isnan()
+        same_inf = a64.isinf() & (a64 == e64)
+        bad = ~(same_nan | same_inf | ((a64 - e64).abs() <= a_tol + r_tol * e64.abs()))
     n_bad = int(bad.sum())
     if n_bad == 0:
         return
-    diff = torch.where(
-        bad, (a - e).abs().nan_to_num(nan=math.inf), torch.zeros_like(a, dtype=a.dtype)
-    )
-    flat_at = int(torch.argmax(diff.to(torch.float64).flatten()))
+    if exact:
+        flat_at = int(bad.flatten().nonzero()[0])
+        tol, which = "exactly", "First difference"
+    else:
+        diff = torch.where(bad, (a64 - e64).abs().nan_to_num(nan=math.inf), 0.0)
+        flat_at = int(torch.argmax(diff.flatten()))
+        tol, which = f"beyond atol={a_tol:g}, rtol={r_tol:g}", "Largest difference"
     at = _unravel(flat_at, tuple(e.shape))
-    tol = "exactly" if exact else f"beyond atol={a_tol:g}, rtol={r_tol:g}"
     parts = [
         f"{what}: {n_bad} of {e.numel()} values differ {tol} (shape {want}).",
-        f"Largest difference at index {at}: expected {_num(e.flatten()[flat_at])}, "
+        f"{which} at index {at}: expected {_num(e.flatten()[flat_at])}, "
         f"got {_num(a.flatten()[flat_at])}.",
     ]
     if not exact:
-        nan = a.isnan() & ~e.isnan()
+        nan = a64.isnan() & ~e64.isnan()
         if bool(nan.any()):
             first = _unravel(int(nan.flatten().nonzero()[0]), tuple(e.shape))
             parts.append(f"{int(nan.sum())} NaN where a number was expected (first at {first}).")

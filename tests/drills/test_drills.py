@@ -225,3 +225,44 @@ def test_torch_sdpa_agrees_with_the_reference(drills):
     """
     v = run(drill, sdpa)
     assert v.passed, failures(v)
+
+
+# ---------------------------------------------------------------- the references agree with PyTorch
+
+# A drill that PyTorch itself implements: PyTorch's function, submitted as is, must pass every case.
+# This checks both the reference and the tolerances (a correct answer written another way passes).
+BUILTIN = {
+    "stable-softmax": """
+        import torch
+
+        def softmax(x, dim=-1):
+            return torch.softmax(x, dim=dim)
+    """,
+}
+
+
+@pytest.mark.parametrize("drill_id", sorted(BUILTIN))
+def test_pytorchs_own_function_passes(drills, drill_id):
+    v = run(drills[drill_id], BUILTIN[drill_id])
+    assert v.passed, failures(v)
+
+
+def reference_of(drill: Drill):
+    namespace: dict = {}
+    exec(compile(drill.reference, "<reference>", "exec"), namespace)
+    return namespace[drill.entry]
+
+
+def test_multi_head_attention_matches_torch(drills):
+    mha = reference_of(drills["multi-head-attention"])
+    g = torch.Generator().manual_seed(0)
+    b, n, d, heads = 2, 5, 16, 4
+    x = torch.randn(b, n, d, generator=g)
+    w_q, w_k, w_v, w_o = (torch.randn(d, d, generator=g) / 4 for _ in range(4))
+    causal = torch.ones(n, n, dtype=torch.bool).tril()
+    xt = x.transpose(0, 1)  # PyTorch's functional form takes (n, B, d)
+    expected, _ = torch.nn.functional.multi_head_attention_forward(
+        xt, xt, xt, d, heads, torch.cat([w_q.T, w_k.T, w_v.T]), None, None, None, False, 0.0,
+        w_o.T, None, training=False, attn_mask=~causal, need_weights=False,
+    )  # fmt: skip
+    torch.testing.assert_close(mha(x, w_q, w_k, w_v, w_o, heads, causal), expected.transpose(0, 1))

@@ -156,8 +156,12 @@ def test_nan_is_pointed_out_and_bool_tensors_compare_exactly():
     ):
         check_close(torch.tensor([[0.0, float("nan"), float("nan")]]), torch.zeros(1, 3), "w")
     check_close(torch.tensor([float("nan")]), torch.tensor([float("nan")]), "nan matches nan")
-    with pytest.raises(CheckFailed, match=r"mask: 1 of 2 values differ exactly"):
-        check_close(torch.tensor([True, True]), torch.tensor([True, False]), "mask")
+    with pytest.raises(CheckFailed) as ei:
+        check_close(torch.tensor([True, True, True]), torch.tensor([True, False, False]), "mask")
+    assert str(ei.value).startswith(
+        "mask: 2 of 3 values differ exactly (shape (3,) bool).\n"
+        "First difference at index (1,): expected False, got True."
+    )
 
 
 def test_float16_tolerance_accepts_a_reordered_sum_but_not_a_real_error():

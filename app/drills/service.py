@@ -1,0 +1,217 @@
+"""Drill attempts: run a submission on the compute pool, store it, and schedule the drill's card.
+
+A drill is a card (``drill:<id>``) scheduled by FSRS beside the questions: passing at the first
+try since its last grade is Good, passing after failures or hints is Hard, giving up is Again.
+A pass on a card that is not yet due is practice: it is stored but does not move the schedule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from app import services
+from app.compute.client import ComputePool
+from app.compute.protocol import DrillJob
+from app.compute.sandbox import SubmissionResult
+from app.drills.models import Drill
+from app.models import CardState, DrillAttempt
+from app.srs import Grade, Srs
+
+CARD_PREFIX = "drill:"
+MAX_CODE = 20_000
+
+
+def card_id(drill_id: str) -> str:
+    return CARD_PREFIX + drill_id
+
+
+class Submission(BaseModel):
+    code: str = Field(min_length=1, max_length=MAX_CODE)
+    hints_used: int = Field(0, ge=0, le=4, description="Hints revealed before this run.")
+
+
+class CaseOut(BaseModel):
+    name: str
+    visible: bool
+    passed: bool
+    message: str
+    time_ms: float
+
+
+class AttemptOut(BaseModel):
+    id: int
+    drill_id: str
+    verdict: str
+    passed_cases: int
+    total_cases: int
+    hints_used: int
+    elapsed_ms: int
+    rating: int | None
+    created_at: datetime
+
+
+class RunDetails(BaseModel):
+    """A run's details, stored with its attempt."""
+
+    error: str | None = Field(None, description="Why the code did not load or run.")
+    cases: list[CaseOut] = []
+    output: str = ""
+    isolation: list[str] = []
+
+
+class RunOut(RunDetails):
+    """What one submission came to, as the API and the page show it."""
+
+    attempt: AttemptOut
+    passed: bool
+    next_due: datetime | None = None
+
+
+def _verdict(res: SubmissionResult) -> tuple[str, str | None, list[CaseOut]]:
+    if res.status != "ok" or res.verdict is None:
+        return res.status, res.message, []
+    cases = [CaseOut.model_validate(c) for c in res.verdict.get("cases", [])]
+    if res.verdict.get("error"):
+        return "error", res.verdict["error"], cases
+    return ("passed" if res.verdict.get("passed") else "failed"), None, cases
+
+
+def _since_last_grade(session: Session, user_id: int, drill_id: str) -> list[DrillAttempt]:
+    rows = session.exec(
+        select(DrillAttempt)
+        .where(DrillAttempt.user_id == user_id, DrillAttempt.drill_id == drill_id)
+        .order_by(col(DrillAttempt.id).desc())
+        .limit(50)
+    ).all()
+    out = []
+    for r in rows:
+        if r.rating is not None:
+            break
+        out.append(r)
+    return out
+
+
+def _due_or_new(session: Session, user_id: int, drill_id: str, now: datetime) -> bool:
+    row = session.exec(
+        select(CardState).where(
+            CardState.user_id == user_id, CardState.question_id == card_id(drill_id)
+        )
+    ).first()
+    return row is None or row.reps == 0 or row.due <= now
+
+
+def _grade(session, user_id, drill_id, grade: Grade, now, srs, bank) -> datetime:
+    card, _ = services.submit_review(
+        session,
+        user_id,
+        card_id(drill_id),
+        grade,
+        now,
+        srs,
+        bank=bank,
+        card_ids={card_id(drill_id)},
+    )
+    return card.due
+
+
+async def submit(
+    session: Session,
+    user_id: int,
+    drill: Drill,
+    sub: Submission,
+    now: datetime,
+    pool: ComputePool,
+    srs: Srs,
+    bank,
+) -> RunOut:
+    reply = await pool.submit(
+        DrillJob(
+            drill_id=drill.id,
+            submission=sub.code,
+            reference=drill.reference,
+            tests=drill.tests,
+            entry=drill.entry,
+            wall_s=drill.time_limit_s,
+        )
+    )
+    if reply.error is not None or reply.result_json is None:
+        res = SubmissionResult(status="crashed", message=reply.message)
+        if reply.error in ("busy", "unavailable"):
+            raise PoolBusy(reply.message, reply.retry_after_s or 2)
+    else:
+        res = SubmissionResult.model_validate_json(reply.result_json)
+    verdict, error, cases = _verdict(res)
+    earlier = _since_last_grade(session, user_id, drill.id)
+    attempt = DrillAttempt(
+        user_id=user_id,
+        drill_id=drill.id,
+        code=sub.code,
+        verdict=verdict,
+        passed_cases=sum(c.passed for c in cases),
+        total_cases=len(cases),
+        hints_used=sub.hints_used,
+        elapsed_ms=int(res.wall_ms),
+        created_at=now,
+    )
+    details = RunDetails(error=error, cases=cases, output=res.output, isolation=res.isolation)
+    attempt.details = details.model_dump_json()
+    next_due = None
+    if verdict == "passed" and _due_or_new(session, user_id, drill.id, now):
+        struggled = sub.hints_used > 0 or any(
+            a.verdict != "passed" or a.hints_used for a in earlier
+        )
+        attempt.rating = int(Grade.hard if struggled else Grade.good)
+        next_due = _grade(session, user_id, drill.id, Grade(attempt.rating), now, srs, bank)
+    session.add(attempt)
+    session.commit()
+    session.refresh(attempt)
+    return RunOut(
+        **details.model_dump(),
+        attempt=AttemptOut.model_validate(attempt, from_attributes=True),
+        passed=verdict == "passed",
+        next_due=next_due,
+    )
+
+
+def give_up(
+    session: Session, user_id: int, drill: Drill, now: datetime, srs: Srs, bank
+) -> AttemptOut:
+    """Again: the reference is shown and the drill comes back soon."""
+    attempt = DrillAttempt(
+        user_id=user_id,
+        drill_id=drill.id,
+        code="",
+        verdict="gave_up",
+        created_at=now,
+        rating=int(Grade.again),
+    )
+    _grade(session, user_id, drill.id, Grade.again, now, srs, bank)
+    session.add(attempt)
+    session.commit()
+    session.refresh(attempt)
+    return AttemptOut.model_validate(attempt, from_attributes=True)
+
+
+def history(session: Session, user_id: int, drill_id: str | None = None) -> list[DrillAttempt]:
+    q = select(DrillAttempt).where(DrillAttempt.user_id == user_id)
+    if drill_id is not None:
+        q = q.where(DrillAttempt.drill_id == drill_id)
+    return list(session.exec(q.order_by(col(DrillAttempt.id).desc()).limit(200)).all())
+
+
+def attempt_of(session: Session, user_id: int, attempt_id: int) -> DrillAttempt | None:
+    row = session.get(DrillAttempt, attempt_id)
+    return row if row is not None and row.user_id == user_id else None
+
+
+def details_of(attempt: DrillAttempt) -> RunDetails | None:
+    return RunDetails.model_validate_json(attempt.details) if attempt.details else None
+
+
+class PoolBusy(RuntimeError):
+    def __init__(self, message: str, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

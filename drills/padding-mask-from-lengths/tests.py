@@ -1,0 +1,80 @@
+import torch
+
+from app.drills.harness import case, check, check_close, check_shape
+
+
+def check_mask(mask, lengths, max_len, what):
+    check_shape(mask, (len(lengths), max_len), what)
+    check(
+        mask.dtype == torch.bool,
+        f"{what}: expected dtype bool, got {str(mask.dtype).removeprefix('torch.')}",
+    )
+    for b, n in enumerate(lengths.tolist()):
+        got = int(mask[b].sum())
+        if got != n:
+            check(
+                False,
+                f"{what}: row {b} has {got} True entries for a sequence of length {n}"
+                + (" (off by one: positions run 0..length-1)" if abs(got - n) == 1 else ""),
+            )
+
+
+@case("lengths [3, 1, 4] with max_len 4", visible=True)
+def worked(fn, ref):
+    lengths = torch.tensor([3, 1, 4])
+    mask = fn(lengths, 4)
+    check_mask(mask, lengths, 4, "padding_mask([3, 1, 4], 4)")
+    expected = torch.tensor(
+        [
+            [True, True, True, False],
+            [True, False, False, False],
+            [True, True, True, True],
+        ]
+    )
+    check_close(mask, expected, "padding_mask([3, 1, 4], 4)")
+
+
+@case("shape (B, max_len) and dtype bool", visible=True)
+def shape(fn, ref):
+    lengths = torch.tensor([2, 5])
+    mask = fn(lengths, 6)
+    check_shape(mask, (2, 6), "padding_mask([2, 5], 6)")
+    check(
+        mask.dtype == torch.bool,
+        f"expected dtype bool, got {str(mask.dtype).removeprefix('torch.')}",
+    )
+
+
+@case("a sequence of length 0 is all padding")
+def zero_length(fn, ref):
+    lengths = torch.tensor([0, 2, 0])
+    mask = fn(lengths, 3)
+    check_mask(mask, lengths, 3, "padding_mask([0, 2, 0], 3)")
+    check_close(mask, ref(lengths, 3), "padding_mask([0, 2, 0], 3)")
+
+
+@case("max_len longer than every sequence")
+def longer(fn, ref):
+    lengths = torch.tensor([1, 3])
+    check_close(fn(lengths, 9), ref(lengths, 9), "padding_mask([1, 3], 9)")
+
+
+@case("a random batch of 32")
+def random_batch(fn, ref):
+    g = torch.Generator().manual_seed(0)
+    lengths = torch.randint(0, 41, (32,), generator=g)  # 0..40
+    mask = fn(lengths, 40)
+    check_mask(mask, lengths, 40, "padding_mask(lengths, 40)")
+    check_close(mask, ref(lengths, 40), "padding_mask(lengths, 40)")
+
+
+@case("int32 lengths and a strided view")
+def int32_view(fn, ref):
+    lengths = torch.tensor([4, 9, 2, 9, 0, 9, 7, 9], dtype=torch.int32)[::2]  # [4, 2, 0, 7]
+    check_close(fn(lengths, 8), ref(lengths, 8), "padding_mask(lengths[::2], 8)")
+
+
+@case("a batch of one, full length")
+def one_full(fn, ref):
+    lengths = torch.tensor([5])
+    check_close(fn(lengths, 5), torch.ones(1, 5, dtype=torch.bool), "padding_mask([5], 5)")

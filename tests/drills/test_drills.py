@@ -238,6 +238,18 @@ BUILTIN = {
         def softmax(x, dim=-1):
             return torch.softmax(x, dim=dim)
     """,
+    "layer-norm": """
+        import torch.nn.functional as F
+
+        def layer_norm(x, gamma, beta, eps=1e-5):
+            return F.layer_norm(x, (x.size(-1),), gamma, beta, eps)
+    """,
+    "rms-norm": """
+        import torch.nn.functional as F
+
+        def rms_norm(x, gamma, eps=1e-6):
+            return F.rms_norm(x, (x.size(-1),), gamma, eps)
+    """,
 }
 
 

@@ -18,23 +18,31 @@ def check(
     directory: Annotated[
         Path | None, typer.Argument(help="Bank directory (default: the configured one).")
     ] = None,
+    drills_dir: Annotated[
+        Path | None, typer.Option(help="Drills directory (default: the configured one).")
+    ] = None,
 ) -> None:
-    """Validate a question bank; exit 1 listing every problem (file:line, question, field)."""
+    """Validate the question bank and the drills; exit 1 listing every problem (file:line,
+    question or drill id, field)."""
     from app.config import get_settings
+    from app.drills.loader import load_drills
     from app.main import load_checked_bank
 
-    directory = directory or get_settings().questions_dir
+    settings = get_settings()
+    directory = directory or settings.questions_dir
+    drills_dir = drills_dir or settings.drills_dir
     try:
         bank = load_checked_bank(directory)
+        drills = load_drills(drills_dir, known_questions=set(bank.questions))
     except BankError as e:
         for issue in e.issues:
             typer.echo(str(issue), err=True)
-        typer.echo(f"{len(e.issues)} problem(s) in {directory}", err=True)
+        typer.echo(f"{len(e.issues)} problem(s) in {directory} or {drills_dir}", err=True)
         raise typer.Exit(1) from None
     soul = sorted({q.soul_number for q in bank.questions.values() if q.soul_number})
     typer.echo(
         f"OK: {len(bank.questions)} questions in {len(bank.topics)} topics; "
-        f"soul-20 covered: {len(soul)}/20"
+        f"soul-20 covered: {len(soul)}/20; {len(drills)} drills"
     )
 
 

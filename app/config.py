@@ -26,6 +26,7 @@ class Settings(BaseSettings):
         description="Any SQLAlchemy URL; default is SQLite at <data_dir>/quiz.db.",
     )
     questions_dir: Path = Field(default=REPO_ROOT / "questions")
+    drills_dir: Path = Field(default=REPO_ROOT / "drills")
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1

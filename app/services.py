@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -207,13 +208,14 @@ def submit_review(
     bank: Bank,
     duration_ms: int | None = None,
     attempts: int = 8,
+    card_ids: Container[str] = frozenset(),
 ) -> tuple[CardState, ReviewLog]:
     """Grade one card: update its state and append a review-log row in ONE transaction.
 
     Optimistic concurrency: the card row is updated only if ``reps`` is still what we read, so two
     grades racing on the same card never lose one; the loser re-reads and retries.
     """
-    if question_id not in bank.questions:
+    if question_id not in bank.questions and question_id not in card_ids:  # card_ids: drills
         raise NotFound(question_id)
     now = now.astimezone(UTC)
     for attempt in range(attempts):

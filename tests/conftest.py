@@ -16,6 +16,8 @@ from app.config import Settings
 from app.main import create_app
 
 FIXTURE_BANK = Path(__file__).parent / "fixtures" / "bank"
+# One real drill, pointed at the fixture bank's questions (a drill must name known questions).
+FIXTURE_DRILLS = Path(__file__).parent / "fixtures" / "drills"
 REAL_BANK = Path(__file__).resolve().parent.parent / "questions"
 
 
@@ -67,6 +69,7 @@ def compute_pool() -> Iterator[ComputePool]:
 def settings(tmp_path: Path, compute_pool: ComputePool) -> Settings:
     return Settings(
         data_dir=tmp_path,
+        drills_dir=FIXTURE_DRILLS,
         compute_socket=compute_pool.socket,
         database_url=_database_url(tmp_path),
         questions_dir=FIXTURE_BANK,

@@ -45,6 +45,8 @@ class LiveServer:
             **os.environ,
             "TQ_DATA_DIR": str(self.data_dir),
             "TQ_QUESTIONS_DIR": str(self.questions_dir),
+            # The drills beside the bank: tests/fixtures/drills for the fixture bank, else drills/.
+            "TQ_DRILLS_DIR": str(self.questions_dir.parent / "drills"),
             "TQ_FSRS_FUZZ": "false",
             **self.extra_env,
         }

@@ -102,3 +102,15 @@ def test_the_page_runs_a_submission_and_shows_the_failing_case(client):
     shown = client.get(r.headers["location"])
     assert 'class="fail"' in shown.text or 'id="run-error"' in shown.text
     assert 'id="reference-code"' in shown.text  # after an attempt, the reference can be opened
+
+
+def test_a_due_drill_takes_its_turn_in_review_and_the_question_links_it(client):
+    client.post(f"/api/drills/{DRILL}/submit", json={"code": REF})
+    assert client.get("/review", follow_redirects=False).status_code == 200  # not due yet
+    client.app.state.clock.advance(days=400)
+    r = client.get("/review", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/drills/{DRILL}")
+    client.app.state.settings.review_drills = False
+    assert client.get("/review", follow_redirects=False).status_code == 200
+    page = client.get("/q/soul-04-scaled-dot-product").text
+    assert f'href="/drills/{DRILL}"' in page

@@ -202,6 +202,29 @@ def history(session: Session, user_id: int, drill_id: str | None = None) -> list
     return list(session.exec(q.order_by(col(DrillAttempt.id).desc()).limit(200)).all())
 
 
+def most_overdue(
+    session: Session, user_id: int, drill_ids: list[str], now: datetime
+) -> tuple[str, datetime] | None:
+    """The drill whose card is most overdue (id, due), for the review queue to mix in."""
+    if not drill_ids:
+        return None
+    row = session.exec(
+        select(CardState)
+        .where(
+            CardState.user_id == user_id,
+            col(CardState.question_id).in_([card_id(d) for d in drill_ids]),
+            CardState.due <= now,
+            CardState.reps > 0,
+            CardState.suspended == False,  # noqa: E712 (SQL, not Python)
+        )
+        .order_by(CardState.due)
+        .limit(1)
+    ).first()
+    if row is None or (row.buried_until is not None and row.buried_until > now):
+        return None
+    return row.question_id.removeprefix(CARD_PREFIX), row.due
+
+
 def attempt_of(session: Session, user_id: int, attempt_id: int) -> DrillAttempt | None:
     row = session.get(DrillAttempt, attempt_id)
     return row if row is not None and row.user_id == user_id else None

@@ -16,6 +16,7 @@ from app import services
 from app.bank.models import Lang, Question
 from app.config import REPO_ROOT
 from app.demos.runner import DemoFailed, DemoNotFound
+from app.drills import service as drill_service
 from app.render import render_markdown
 from app.srs import Grade, humanize
 from app.web.api import card_out, param_errors
@@ -166,6 +167,7 @@ def _question_page(
         intervals=intervals,
         grades=list(Grade),
         demos=demos,
+        drills=[d for d in request.app.state.drills.values() if q.id in d.questions],
         mode=mode,
         next_url=next_url,
         feedback=feedback,
@@ -226,6 +228,13 @@ def review_page(
     item = services.next_card(
         session, user.id, bank, now, new_per_day=settings.new_per_day, questions=pool
     )
+    if settings.review_drills and settings.drills_enabled and not topic:
+        # Drills are cards too: a due drill takes its turn by due time, on its own page.
+        drill = drill_service.most_overdue(
+            session, user.id, list(request.app.state.drills), now
+        )
+        if drill and (item is None or item.card is None or drill[1] <= item.card.due):
+            return RedirectResponse(f"/drills/{drill[0]}?from=review", status_code=303)
     here = "/review" + (f"?{request.url.query}" if request.url.query else "")
     if item is None:
         due, new_left = services.queue_counts(

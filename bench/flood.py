@@ -1,0 +1,192 @@
+"""The compute pool under a flood: heavy demo requests must not slow the review path.
+
+    python bench/flood.py [--seconds 60] [--after 30] [--workers 1]
+
+Phases, against one real server (`transformer-quiz serve` with its compute pool):
+1. idle: 20 paced review clients (next card + grade); /api/next p50/p99.
+2. flood: the same 20 review clients, plus 32 clients sending the heaviest in-bounds request of a
+   demo (every numeric parameter at its maximum) with fresh seeds, back to back.
+3. after: the flood stops; memory is sampled for ``--after`` seconds.
+Memory: every process of the app (uvicorn, its web workers, the compute supervisor and workers),
+sampled twice a second: the sum of RSS (counts pages shared by forked workers once per process,
+an over-estimate) and the sum of PSS (shares them out), and the largest web worker's RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.server import Load, _paced  # noqa: E402
+from tests.demos.test_worst_case import corner  # noqa: E402
+from tests.live import LiveServer  # noqa: E402
+
+HEAVY = [
+    "scaling-variance",
+    "softmax-saturation",
+    "init-variance",
+    "residual-gradients",
+    "dot-vs-additive",
+    "layernorm-vs-batchnorm",
+]
+
+
+def tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            kids = []
+        todo += [int(k) for k in kids]
+    return out
+
+
+def _kb(path: str, key: str) -> int:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cmdline(p: int) -> str:
+    try:
+        return Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+class Sampler(threading.Thread):
+    def __init__(self, root: int):
+        super().__init__(daemon=True)
+        self.root, self.samples, self.stop = root, [], False
+
+    def run(self) -> None:
+        while not self.stop:
+            pids = tree(self.root)
+            rss = sum(_kb(f"/proc/{p}/status", "VmRSS") for p in pids) / 1024
+            pss = sum(_kb(f"/proc/{p}/smaps_rollup", "Pss") for p in pids) / 1024
+            web = [p for p in pids if "app.compute" not in cmdline(p)]
+            web_rss = max((_kb(f"/proc/{p}/status", "VmRSS") for p in web), default=0) / 1024
+            self.samples.append((time.monotonic(), rss, pss, web_rss))
+            time.sleep(0.5)
+
+
+async def flood(base: str, clients: int, seconds: float) -> dict[int, int]:
+    codes: dict[int, int] = {}
+    stop = time.perf_counter() + seconds
+    async with httpx.AsyncClient(
+        base_url=base, timeout=60, limits=httpx.Limits(max_connections=clients)
+    ) as c:
+        await c.get("/healthz")
+        h = {"X-CSRF-Token": c.cookies.get("tq_csrf") or ""}
+
+        async def one(i: int) -> None:
+            rng = random.Random(i)
+            while time.perf_counter() < stop:
+                d = rng.choice(HEAVY)
+                r = await c.post(
+                    f"/api/demos/{d}?seed={rng.randrange(2**31)}", json=corner(d), headers=h
+                )
+                codes[r.status_code] = codes.get(r.status_code, 0) + 1
+
+        await asyncio.gather(*(one(i) for i in range(clients)))
+    return codes
+
+
+def main() -> list[str]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--idle-seconds", type=float, default=20)
+    ap.add_argument("--after", type=float, default=30)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--flooders", type=int, default=32)
+    ap.add_argument("--reviewers", type=int, default=20)
+    args = ap.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="tq-bench-flood-"))
+    srv = LiveServer(data, ROOT / "questions", workers=args.workers, env={"TQ_ACCESS_LOG": "false"})
+    with srv:
+        ids = [q["id"] for q in httpx.get(srv.url + "/api/questions").json()]
+
+        async def review(c, h, rng):
+            if rng.random() < 0.5:
+                return await c.get("/api/next")
+            body = {"question_id": rng.choice(ids), "rating": rng.randint(1, 4)}
+            return await c.post("/api/reviews", json=body, headers=h)
+
+        async def next_card(c, h, rng):
+            return await c.get("/api/next")
+
+        with httpx.Client(base_url=srv.url, timeout=120) as c:  # the pool is up and warm
+            c.get("/healthz")
+            h = {"X-CSRF-Token": c.cookies.get("tq_csrf") or ""}
+            c.post("/api/demos/scaling-variance", json={}, headers=h).raise_for_status()
+        sampler = Sampler(srv.proc.pid)
+        sampler.start()
+        time.sleep(1)
+        idle_rss = sampler.samples[-1]
+        idle: Load = asyncio.run(
+            _paced(srv.url, "idle", next_card, args.reviewers, args.idle_seconds, 2.0)
+        )
+
+        async def both():
+            return await asyncio.gather(
+                _paced(srv.url, "flood next", next_card, args.reviewers // 2, args.seconds, 2.0),
+                _paced(srv.url, "flood review", review, args.reviewers // 2, args.seconds, 2.0),
+                flood(srv.url, args.flooders, args.seconds),
+            )
+
+        t_flood = time.monotonic()
+        nxt, rev, codes = asyncio.run(both())
+        t_end = time.monotonic()
+        time.sleep(args.after)
+        sampler.stop = True
+        sampler.join()
+    during = [s for s in sampler.samples if t_flood <= s[0] <= t_end]
+    after = [s for s in sampler.samples if s[0] > t_end]
+    peak_rss = max(s[1] for s in during)
+    peak_pss = max(s[2] for s in during)
+    web_peak = max(s[3] for s in sampler.samples)
+    end_rss, end_pss = after[-1][1], after[-1][2]
+    back = next((s[0] - t_end for s in after if s[1] < 700), None)
+    out = [
+        f"{args.flooders} clients flooding the heaviest demo corners with fresh seeds for "
+        f"{args.seconds:.0f} s, beside {args.reviewers} paced review clients (2 req/s each); "
+        f"{args.workers} web worker(s), the default pool\n",
+        "| | /api/next p50 ms | /api/next p99 ms | review-path 5xx | demo replies |",
+        "|---|---|---|---|---|",
+        f"| idle | {idle.pct(50):.1f} | {idle.pct(99):.1f} | {idle.errors} | |",
+        f"| flood | {nxt.pct(50):.1f} | {nxt.pct(99):.1f} | {nxt.errors + rev.errors} | "
+        + ", ".join(f"{k}: {v}" for k, v in sorted(codes.items()))
+        + " |",
+        "",
+        f"- /api/next p99 under the flood: {nxt.pct(99) / idle.pct(99):.2f}× idle",
+        f"- largest web-worker RSS: {web_peak:.0f} MB (idle {idle_rss[3]:.0f} MB)",
+        f"- all app processes, sum of RSS: idle {idle_rss[1]:.0f} MB, peak {peak_rss:.0f} MB, "
+        f"{args.after:.0f} s after {end_rss:.0f} MB"
+        + (f" (under 700 MB {back:.1f} s after)" if back is not None else " (not under 700 MB)"),
+        f"- all app processes, sum of PSS: idle {idle_rss[2]:.0f} MB, peak {peak_pss:.0f} MB, "
+        f"after {end_pss:.0f} MB",
+    ]
+    print("\n".join(out))
+    return out
+
+
+if __name__ == "__main__":
+    main()

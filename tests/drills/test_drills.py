@@ -96,11 +96,11 @@ BROKEN = [
 @pytest.mark.parametrize("drill_id", IDS)
 def test_failure_messages_never_show_the_reference_or_our_frames(drills, drill_id):
     drill = drills[drill_id]
-    messages = [c.message for c in run(drill, drill.starter).cases]
+    messages = [c.message for c in run(drill, drill.starter).cases if not c.passed]
     for sub in BROKEN:
         v = run(drill, sub.format(entry=drill.entry))
         assert not v.passed
-        messages += [c.message for c in v.cases]
+        messages += [c.message for c in v.cases if not c.passed]
     secret = _reference_lines(drill)
     assert secret
     for msg in messages:

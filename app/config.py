@@ -6,13 +6,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.compute.limits import PoolLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-insecure-change-me"
+MIN_SECRET = 32  # characters; token_urlsafe(32) gives 43
+SECRET_HOWTO = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class Settings(BaseSettings):
@@ -31,7 +33,7 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = 1
     access_log: bool = Field(default=True, description="uvicorn's per-request log lines.")
-    secret_key: str = Field(default=DEV_SECRET, min_length=8)
+    secret_key: str = Field(default=DEV_SECRET, description="Signs session cookies.")
     desired_retention: float = Field(default=0.9, gt=0.5, lt=1.0)
     fsrs_fuzz: bool = Field(default=True, description="Spread due dates as Anki does.")
     new_per_day: int = Field(default=10, ge=0, le=1000)
@@ -108,6 +110,21 @@ class Settings(BaseSettings):
         return self.db_url.startswith("sqlite")
 
 
+def settings_problem(err: ValidationError) -> str:
+    """One line naming each bad setting by its environment variable and what it needs."""
+    parts = []
+    for e in err.errors(include_url=False):
+        name = "TQ_" + "_".join(str(p) for p in e["loc"]).upper() if e["loc"] else ""
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        parts.append(f"{name}: {msg}" if name else msg)
+    return "transformer-quiz: bad settings: " + "; ".join(parts).replace("\n", " ")
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a bad one exits with one line saying what is needed
+    (not a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        raise SystemExit(settings_problem(e)) from None

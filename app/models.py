@@ -36,14 +36,27 @@ class UTCDateTime(TypeDecorator):
 
 
 class User(SQLModel, table=True):
+    # One canonical form (accounts.canonical_username), so "Zed" and "zed" cannot both exist; the
+    # database refuses any other (migration 0004: a CHECK on PostgreSQL, triggers on SQLite).
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(index=True, unique=True, max_length=64)
     password_hash: str | None = Field(default=None, max_length=255)
     is_admin: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    # Bumped when the password changes: every session cookie signed for an older value dies.
-    session_version: int = 0
     show_on_leaderboard: bool = True
+
+
+class UserSession(SQLModel, table=True):
+    """A logged-in browser. The cookie holds a random token; only its SHA-256 is stored. Logging
+    out deletes the row, so a copied cookie dies with it (migration 0005)."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class Invite(SQLModel, table=True):
@@ -59,13 +72,14 @@ class Invite(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed logins, kept in the database so every worker sees the same throttle."""
+    """Login attempts (recorded before the password is checked; a right password removes its
+    own), kept in the database so every worker sees the same throttle."""
 
     __tablename__ = "login_attempt"
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(index=True, max_length=64)
-    ip: str = Field(max_length=64)
+    ip: str = Field(max_length=64, index=True)  # the per-address limit counts by it
     at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import FIXTURE_BANK, _database_url, prime_csrf
+from tests.conftest import FIXTURE_BANK, FIXTURE_DRILLS, _database_url, prime_csrf
 
 QID = "soul-04-fixture-scaling"
 PW = "correct horse battery"
@@ -21,9 +21,10 @@ def group_settings(tmp_path) -> Settings:
         data_dir=tmp_path,
         database_url=_database_url(tmp_path),
         questions_dir=FIXTURE_BANK,
+        drills_dir=FIXTURE_DRILLS,
         fsrs_fuzz=False,
         auth_enabled=True,
-        secret_key="test-secret-key-123",
+        secret_key="test-secret-key-0123456789-abcdefghij",
         invite_code="organiser-code",
         _env_file=None,
     )

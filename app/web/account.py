@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from app import accounts, group
@@ -21,7 +21,7 @@ api = APIRouter(
     prefix="/api",
     tags=["accounts"],
     dependencies=[Depends(json_only)],
-    responses=errors(400, 404, 413, 415),
+    responses=errors(400, 403, 404, 413, 415),
 )
 
 LEADERBOARD = "leaderboard_enabled"
@@ -65,6 +65,26 @@ def login_page(request: Request, lang: LangDep, settings: SettingsDep, next: str
     )
 
 
+# The forms' fields carry no length limits of their own: a field too long is a reason shown on
+# the form by accounts (a 257-character password), not a JSON 422. The request body limit caps
+# them all.
+class LoginForm(BaseModel):
+    username: str
+    password: str
+    next: str | None = None
+
+
+class RegisterForm(BaseModel):
+    username: str
+    password: str
+    invite: str | None = None
+
+
+class PasswordForm(BaseModel):
+    current: str
+    new: str
+
+
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
@@ -72,20 +92,20 @@ def login(
     now: NowDep,
     lang: LangDep,
     settings: SettingsDep,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=256)],
-    next: Annotated[str | None, Form()] = None,
+    form: Annotated[LoginForm, Form()],
 ):
     auth = _auth(request)
     try:
-        user = accounts.authenticate(session, username, password, _client_ip(request), now)
+        user = accounts.authenticate(
+            session, form.username, form.password, _client_ip(request), now
+        )
     except AccountError as e:
         status = 429 if isinstance(e, Throttled) else 401
         resp = render(
             request,
             "login.html",
             lang,
-            next=_safe_next(next),
+            next=_safe_next(form.next),
             error=str(e),
             registration=settings.registration,
             status_code=status,
@@ -93,15 +113,26 @@ def login(
         if isinstance(e, Throttled):
             resp.headers["Retry-After"] = str(e.retry_after)
         return resp
-    resp = RedirectResponse(_safe_next(next), status_code=303)
-    auth.login(resp, user)
+    resp = RedirectResponse(_safe_next(form.next), status_code=303)
+    auth.login(resp, user, session, now)
     return resp
 
 
 @router.post("/logout")
-def logout(request: Request) -> RedirectResponse:
+def logout(request: Request, session: SessionDep) -> RedirectResponse:
+    """End this browser's session on the server (a copy of its cookie dies with it)."""
     resp = RedirectResponse("/login", status_code=303)
-    _auth(request).logout(resp)
+    _auth(request).logout(request, resp, session)
+    return resp
+
+
+@router.post("/account/logout-everywhere")
+def logout_everywhere(request: Request, session: SessionDep, user: UserDep) -> RedirectResponse:
+    """End every session of this user, on every device, this one included."""
+    auth = _auth(request)
+    accounts.end_all_sessions(session, user.id)
+    resp = RedirectResponse("/login", status_code=303)
+    auth.logout(request, resp, session)
     return resp
 
 
@@ -130,25 +161,25 @@ def register(
     session: SessionDep,
     lang: LangDep,
     settings: SettingsDep,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=256)],
-    invite: Annotated[str | None, Form(max_length=64)] = None,
+    now: NowDep,
+    form: Annotated[RegisterForm, Form()],
 ):
     auth = _auth(request)
+    invite = (form.invite or "")[:64]
     try:
-        user = accounts.register(session, username, password, invite, _policy(settings))
+        user = accounts.register(session, form.username, form.password, invite, _policy(settings))
     except AccountError as e:
         return render(
             request,
             "register.html",
             lang,
             error=str(e),
-            invite=invite or "",
+            invite=invite,
             needs_invite=settings.registration != "open",
             status_code=400,
         )
     resp = RedirectResponse("/", status_code=303)
-    auth.login(resp, user)
+    auth.login(resp, user, session, now)
     return resp
 
 
@@ -165,19 +196,18 @@ def change_password(
     user: UserDep,
     lang: LangDep,
     now: NowDep,
-    current: Annotated[str, Form(max_length=256)],
-    new: Annotated[str, Form(max_length=256)],
+    form: Annotated[PasswordForm, Form()],
 ):
     auth = _auth(request)
     try:
-        accounts.authenticate(session, user.username, current, _client_ip(request), now)
-        accounts.set_password(session, user, new)
+        accounts.authenticate(session, user.username, form.current, _client_ip(request), now)
+        accounts.set_password(session, user, form.new)  # ends every session of the user
     except AccountError as e:
         return render(
             request, "account.html", lang, user=user, msg=None, error=str(e), status_code=400
         )
     resp = RedirectResponse("/account?msg=password", status_code=303)
-    auth.login(resp, user)  # this session survives; the others are logged out
+    auth.login(resp, user, session, now)  # a fresh session for this browser only
     return resp
 
 
@@ -296,8 +326,8 @@ def group_page(
 
 
 class LoginIn(BaseModel):
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=256)
+    username: str = Field(max_length=256)
+    password: str = Field(max_length=4096)
 
 
 class MeOut(BaseModel):
@@ -318,12 +348,10 @@ def api_login(body: LoginIn, request: Request, session: SessionDep, now: NowDep)
         raise HTTPException(429, str(e), headers={"Retry-After": str(e.retry_after)}) from None
     except AccountError as e:
         raise HTTPException(401, str(e)) from None
-    from fastapi.responses import JSONResponse
-
     resp = JSONResponse(
         MeOut(id=user.id, username=user.username, is_admin=user.is_admin).model_dump()
     )
-    auth.login(resp, user)
+    auth.login(resp, user, session, now)
     return resp
 
 

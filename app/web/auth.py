@@ -1,11 +1,13 @@
 """Who is asking.
 
 Local mode (the default on an embedded database): one implicit user, no login.
-Accounts mode (``TQ_AUTH_ENABLED=true``, always in the Docker image): a signed, HttpOnly session
-cookie carrying the user id and the user's session version.
+Accounts mode (``TQ_AUTH_ENABLED=true``, always in the Docker image): an HttpOnly session cookie
+naming a server-side session (``user_session``), which logout deletes.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -16,7 +18,7 @@ from app.models import User
 from app.services import ensure_local_user
 
 SESSION_COOKIE = "tq_session"
-SESSION_MAX_AGE = 30 * 24 * 3600
+SESSION_MAX_AGE = int(accounts.SESSION_LIFETIME.total_seconds())
 
 
 class LocalAuth:
@@ -37,34 +39,43 @@ class LocalAuth:
 
 
 class SessionAuth:
+    """Accounts mode. The cookie carries a random session token (signed, so garbage is turned
+    away without a query); the database holds its hash, the user and the expiry. Logging out
+    deletes that row: a copy of the cookie is worth nothing afterwards."""
+
     enabled = True
 
     def __init__(self, secret_key: str, *, secure: bool = False):
         self._signer = URLSafeTimedSerializer(secret_key, salt="tq-session")
         self.secure = secure
 
-    def current_user(self, request: Request, session: Session) -> User | None:
-        cached = getattr(request.state, "user", None)
-        if cached is not None:
-            return cached
+    def _token(self, request: Request) -> str | None:
         raw = request.cookies.get(SESSION_COOKIE)
         if not raw:
             return None
         try:
-            data = self._signer.loads(raw, max_age=SESSION_MAX_AGE)
+            token = self._signer.loads(raw, max_age=SESSION_MAX_AGE)
         except BadSignature:
             return None
-        user = accounts.get_user(session, int(data.get("uid", 0)))
-        if user is None or user.session_version != data.get("v"):
+        return token if isinstance(token, str) else None
+
+    def current_user(self, request: Request, session: Session) -> User | None:
+        cached = getattr(request.state, "user", None)
+        if cached is not None:
+            return cached
+        token = self._token(request)
+        if token is None:
             return None
-        request.state.user = user
+        user = accounts.session_user(session, token, request.app.state.clock())
+        if user is not None:
+            request.state.user = user
         return user
 
-    def login(self, response: Response, user: User) -> None:
-        token = self._signer.dumps({"uid": user.id, "v": user.session_version})
+    def login(self, response: Response, user: User, session: Session, now: datetime) -> None:
+        token = accounts.start_session(session, user, now)
         response.set_cookie(
             SESSION_COOKIE,
-            token,
+            self._signer.dumps(token),
             max_age=SESSION_MAX_AGE,
             httponly=True,
             samesite="lax",
@@ -72,5 +83,8 @@ class SessionAuth:
             path="/",
         )
 
-    def logout(self, response: Response) -> None:
+    def logout(self, request: Request, response: Response, session: Session) -> None:
+        token = self._token(request)
+        if token is not None:
+            accounts.end_session(session, token)
         response.delete_cookie(SESSION_COOKIE, path="/")

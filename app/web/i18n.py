@@ -226,6 +226,17 @@ UI: dict[str, dict[Lang, str]] = {
     "rating_1": {"zh": "重来", "en": "Again"},
     "rating_2": {"zh": "困难", "en": "Hard"},
     "rating_3": {"zh": "良好", "en": "Good"},
+    # Demo pictures: heatmap tooltips, legend and picker; chart log axes; the demo's source.
+    "hm_row": {"zh": "行", "en": "row"},
+    "hm_col": {"zh": "列", "en": "column"},
+    "hm_masked": {"zh": "已屏蔽（−∞ 或 NaN）", "en": "masked (−∞ or NaN)"},
+    "hm_pick": {"zh": "显示哪一张", "en": "Show"},
+    "hm_help": {
+        "zh": "悬停或点按格子可看数值；图获得焦点后方向键可移动。",
+        "en": "Hover or tap a cell to read it; with the map focused, arrow keys move.",
+    },
+    "log_scale": {"zh": "对数", "en": "log"},
+    "view_code": {"zh": "查看代码", "en": "View the code"},
 }
 
 

@@ -79,6 +79,9 @@ class Heatmap(BaseModel):
     _matrix = field_validator("matrix")(classmethod(lambda cls, v: _finite(v)))
     row_labels: list[str] | None = None
     col_labels: list[str] | None = None
+    # Axis titles, as for charts: x names the columns, y the rows ("" = none shown).
+    x_label: str = ""
+    y_label: str = ""
 
 
 class DemoResult(BaseModel):

@@ -3,7 +3,9 @@ little JS make it faster and add the keyboard."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -15,6 +17,7 @@ from pydantic import ValidationError
 from app import services
 from app.bank.models import Lang, Question
 from app.config import REPO_ROOT
+from app.demos import Demo
 from app.demos.runner import DemoFailed, DemoNotFound
 from app.drills import service as drill_service
 from app.render import render_markdown
@@ -397,6 +400,18 @@ def _questions_for_demo(bank, demo_id: str) -> list[Question]:
     return [q for q in bank.questions.values() if demo_id in q.demos]
 
 
+def _demo_source(demo: Demo) -> dict[str, str] | None:
+    """The demo module's own code for "view the code", read from its file on each request. Reading
+    the text imports nothing: the web process stays free of torch."""
+    try:
+        path = Path(inspect.getsourcefile(demo.run) or "")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, TypeError):
+        return None
+    shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else Path(path.name)
+    return {"path": shown.as_posix(), "text": text}
+
+
 @router.get("/demos", response_class=HTMLResponse)
 def demo_list(request: Request, runner: RunnerDep, bank: BankDep, lang: LangDep):
     return render(request, "demos.html", lang, demos=runner.all(), bank=bank)
@@ -416,6 +431,7 @@ def demo_page(request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, 
         run=None,
         errors=None,
         questions=_questions_for_demo(bank, demo_id),
+        source=_demo_source(demo),
     )
 
 
@@ -465,6 +481,7 @@ async def demo_run(request: Request, demo_id: str, runner: RunnerDep, bank: Bank
         run=run,
         errors=errors,
         questions=_questions_for_demo(bank, demo_id),
+        source=_demo_source(demo),
         status_code=status,
     )
 

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
@@ -24,8 +25,8 @@ from app.demos.runner import DemoRunner
 from app.srs import Srs
 from app.web import account, api, pages, study
 from app.web.auth import LocalAuth, SessionAuth
-from app.web.deps import LoginRequired, system_clock
-from app.web.schemas import Health
+from app.web.deps import LoginRequired, require_session, system_clock
+from app.web.schemas import Health, validation_error_handler
 from app.web.security import SecurityMiddleware
 
 log = logging.getLogger("transformer_quiz")
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         description="Interview prep for Transformers: questions, spaced repetition, live demos.",
         docs_url=None,  # served below from the vendored Swagger UI, not a CDN
         redoc_url=None,
+        openapi_url=None,  # served below, as a route, so that it needs a session too
+        # Accounts mode: nothing but login, registration and health without a session.
+        dependencies=[Depends(require_session)],
     )
     app.state.settings = settings
     app.state.bank = bank
@@ -103,6 +107,13 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/favicon.svg",
         )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    # Invalid input gets a 422 that never echoes it (NaN, lone surrogates: unencodable).
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:

@@ -35,7 +35,7 @@ router = APIRouter(
     prefix="/api",
     tags=["api"],
     dependencies=[Depends(json_only)],
-    responses=errors(400, 401, 413, 415),
+    responses=errors(400, 401, 403, 413, 415),
 )
 
 _STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.bank.loader import Bank
 from app.bank.models import Lang
@@ -55,14 +56,43 @@ class LoginRequired(Exception):
     """Raised when accounts are on and nobody is logged in; pages redirect, the API answers 401."""
 
 
+def _login_required(request: Request) -> Exception:
+    if request.url.path.startswith("/api/"):
+        return HTTPException(status_code=401, detail="login required")
+    return LoginRequired()
+
+
 def get_user(request: Request, session: Annotated[Session, Depends(get_session)]) -> User:
     auth = request.app.state.auth
     user = auth.current_user(request, session)
     if user is None:
-        if request.url.path.startswith("/api/"):
-            raise HTTPException(status_code=401, detail="login required")
-        raise LoginRequired()
+        raise _login_required(request)
     return user
+
+
+# What a stranger may reach in accounts mode: logging in, registering, the health check (and the
+# static assets, a mount outside the routes). /lang/ only sets the login page's language.
+PUBLIC_PATHS = frozenset({"/login", "/register", "/healthz", "/api/session"})
+PUBLIC_PREFIXES = ("/lang/",)
+
+
+def _session_user(request: Request) -> User | None:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        return request.app.state.auth.current_user(request, session)
+
+
+async def require_session(request: Request) -> None:
+    """App-wide dependency: in accounts mode every route but the public ones needs a live
+    session, whether or not it reads the user (demos, the Anki export and the API docs compute
+    or reveal things too). The user found here is cached on the request for ``get_user``."""
+    auth = request.app.state.auth
+    if not auth.enabled:
+        return
+    path = request.url.path
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        return
+    if await run_in_threadpool(_session_user, request) is None:
+        raise _login_required(request)
 
 
 async def get_lang(request: Request) -> Lang:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
 
 from app.bank.models import Choice, Localized, LocalizedList
 
@@ -120,6 +125,7 @@ def errors(*codes: int) -> dict[int | str, dict]:
     text = {
         400: "The body is not valid JSON",
         401: "Login required (accounts mode)",
+        403: "Cross-site request, or neither an application/json body nor the X-CSRF-Token header",
         404: "No such object (for this user)",
         413: "Request body too large",
         415: "The API takes application/json bodies",
@@ -127,3 +133,33 @@ def errors(*codes: int) -> dict[int | str, dict]:
         503: "Busy; retry",
     }
     return {c: {"model": ErrorOut, "description": text[c]} for c in codes}
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every string encodable as UTF-8 (a lone surrogate from a ``\\ud800`` escape
+    is spelled out) and every float finite, so that echoing a client's input never fails."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, bool | int | None):
+        return value
+    if isinstance(value, dict):
+        return {str(json_safe(k)): json_safe(v) for k, v in value.items()}
+    if isinstance(value, Sequence):
+        return [json_safe(v) for v in value]
+    return json_safe(str(value))
+
+
+def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """pydantic errors as the API reports them: where, what, which rule; never the raw input,
+    which may be NaN, a lone surrogate or a 5000-digit number."""
+    return [
+        {"loc": json_safe(list(e.get("loc", ()))), "msg": json_safe(e["msg"]), "type": e["type"]}
+        for e in errors
+    ]
+
+
+async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(status_code=422, content={"detail": validation_errors(exc.errors())})

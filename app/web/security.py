@@ -1,8 +1,15 @@
 """CSRF protection and security headers.
 
-CSRF: a random token lives in a cookie; every form a page renders carries it in a hidden field
-(``{{ csrf_input() }}``), and every POST to the pages must echo it. The JSON API takes only
-``application/json`` bodies, which a foreign site cannot send without a CORS preflight.
+Two layers, both for every unsafe method (anything but GET, HEAD, OPTIONS):
+
+1. Where the request comes from. A browser says it: ``Sec-Fetch-Site`` (modern browsers), else
+   ``Origin``. Anything but our own origin (or a navigation the user typed) is refused before it
+   reaches a route, pages and API alike. "Same-site" is refused too: a page on another port of
+   the same host is same-site, and cookies do not tell ports apart.
+2. What the request carries. Pages: a random token lives in a cookie and every form echoes it
+   (``{{ csrf_input() }}``). API: a body declared ``application/json``, or the same token in the
+   ``X-CSRF-Token`` header; either one forces a CORS preflight on another origin, which fails.
+   A body-less ``fetch(url, {method: "POST", mode: "no-cors"})`` carries neither.
 """
 
 from __future__ import annotations
@@ -17,7 +24,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_COOKIE = "tq_csrf"
 CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Sec-Fetch-Site values of a request our own pages (or the user, typing a URL) made.
+OWN_SITES = (b"same-origin", b"none")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 def csrf_token(request: Request) -> str:
@@ -31,26 +43,70 @@ def csrf_input(context) -> Markup:
     return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">')
 
 
+def token_matches(cookie: str, sent: str) -> bool:
+    """Constant-time comparison of two tokens of any characters (``hmac.compare_digest`` refuses
+    a ``str`` that is not ASCII, so both are compared as bytes)."""
+    if not cookie or not sent:
+        return False
+    return hmac.compare_digest(
+        cookie.encode("utf-8", "surrogatepass"), sent.encode("utf-8", "surrogatepass")
+    )
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
 async def csrf_protect(request: Request) -> None:
     """Router dependency for the pages: unsafe methods must carry the cookie's token."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if request.method in SAFE_METHODS:
         return
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    sent = request.headers.get("x-csrf-token", "")
-    if not sent:
-        ctype = request.headers.get("content-type", "")
-        if ctype.startswith(FORM_TYPES):
-            sent = str((await request.form()).get(CSRF_FIELD, ""))
-    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent and _media_type(request) in FORM_TYPES:
+        sent = str((await request.form()).get(CSRF_FIELD, ""))
+    if not token_matches(cookie, sent):
         raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
 
 
 async def json_only(request: Request) -> None:
-    """Router dependency for the API: a body that is not JSON is refused (no cross-site forms)."""
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        ctype = request.headers.get("content-type", "")
-        if ctype.startswith(FORM_TYPES):
-            raise HTTPException(415, "the API takes application/json bodies")
+    """Router dependency for the API: an unsafe method needs an ``application/json`` body or the
+    CSRF header; a form body is refused outright (the API never reads one)."""
+    if request.method in SAFE_METHODS:
+        return
+    ctype = _media_type(request)
+    if ctype in FORM_TYPES:
+        raise HTTPException(415, "the API takes application/json bodies")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is not None:
+        if not token_matches(request.cookies.get(CSRF_COOKIE, ""), sent):
+            raise HTTPException(403, "X-CSRF-Token does not match the tq_csrf cookie")
+        return
+    if ctype != "application/json":
+        raise HTTPException(403, "send Content-Type: application/json (or the X-CSRF-Token header)")
+
+
+def from_elsewhere(scope: Scope, headers: dict[bytes, bytes]) -> bool:
+    """Whether the browser says this request was made by a page that is not ours.
+
+    ``Sec-Fetch-Site`` decides when present (browsers set it and pages cannot). Otherwise the
+    ``Origin``, compared with the ``Host`` the request was sent to. Neither header: not a
+    browser's cross-site request (a script or curl), and the token / JSON rule still applies."""
+    site = headers.get(b"sec-fetch-site")
+    if site is not None:
+        return site.strip().lower() not in OWN_SITES
+    origin = headers.get(b"origin")
+    if origin is None:
+        return False
+    scheme, sep, netloc = origin.decode("latin-1").strip().lower().partition("://")
+    if not sep or not netloc or "/" in netloc:
+        return True  # "null" (sandboxed frames, file: pages) or garbage
+    host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default:
+        netloc = netloc.removesuffix(":" + default)
+        host = host.removesuffix(":" + default)
+    return netloc != host
 
 
 class SecurityMiddleware:
@@ -67,6 +123,9 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        if scope["method"] not in SAFE_METHODS and from_elsewhere(scope, headers):
+            await _plain(send, 403, b'{"detail":"cross-site request refused"}', b"application/json")
+            return
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await _plain(send, 413, b"request body too large")
@@ -121,12 +180,14 @@ DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 CSP_BYTES = CSP.encode()
 
 
-async def _plain(send: Send, status: int, body: bytes) -> None:
+async def _plain(
+    send: Send, status: int, body: bytes, ctype: bytes = b"text/plain; charset=utf-8"
+) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+            "headers": [(b"content-type", ctype), (b"x-content-type-options", b"nosniff")],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -26,7 +26,7 @@ from app.web.security import csrf_protect, json_only
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 api = APIRouter(
-    prefix="/api", tags=["api"], dependencies=[Depends(json_only)], responses=errors(401)
+    prefix="/api", tags=["api"], dependencies=[Depends(json_only)], responses=errors(401, 403)
 )
 
 Ids = Annotated[str, Query(max_length=quiz.MAX_QUESTIONS * 81, pattern=r"^[a-z0-9,-]+$")]

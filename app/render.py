@@ -14,6 +14,7 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.dollarmath.index import math_inline_dollar
 
 _md = (
     MarkdownIt("commonmark", {"html": False, "typographer": False})
@@ -29,6 +30,15 @@ def _display_inline(self, tokens, idx, options, env) -> str:
 
 
 _md.add_render_rule("math_inline_double", _display_inline)
+
+# dollarmath's "no digit right before the opening $" check reads src[pos - 1], which at pos 0 is
+# the *last* character: a paragraph starting with $x$ and ending in a digit lost its first formula.
+# At the start of the text there is no character before, so the check is skipped there.
+_strict = math_inline_dollar(allow_space=False, allow_digits=False, allow_double=True)
+_at_start = math_inline_dollar(allow_space=False, allow_digits=True, allow_double=True)
+_md.inline.ruler.at(
+    "math_inline", lambda state, silent: (_at_start if state.pos == 0 else _strict)(state, silent)
+)
 
 _TAGS = {
     "p",

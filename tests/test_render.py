@@ -27,3 +27,11 @@ def test_tables_render():
 def test_display_math_without_blank_lines_stays_display():
     html = render_markdown("The variance:\n$$\nx\n$$\n")
     assert '<span class="math display">' in html and "math inline" not in html
+
+
+def test_a_text_that_starts_with_math_and_ends_in_a_digit_keeps_its_first_formula():
+    # dollarmath looked at src[-1] (the last character) as "the character before" position 0.
+    for text in ("$a$ x $b$ y $c$ 1", "$a$ 与 $b$ 为 0", "- $d_k$ is 64"):
+        html = render_markdown(text)
+        assert "$" not in html, html
+    assert render_markdown("$5 and $6 today 1").count("math") == 0  # prices stay prices

@@ -121,7 +121,15 @@ def main() -> list[str]:
     args = ap.parse_args()
     data = Path(tempfile.mkdtemp(prefix="tq-bench-flood-"))
     srv = LiveServer(data, ROOT / "questions", workers=args.workers, env={"TQ_ACCESS_LOG": "false"})
+    t_spawn = time.perf_counter()
     with srv:
+        cold = time.perf_counter() - t_spawn
+        with httpx.Client(base_url=srv.url, timeout=120) as c:  # straight after the first 200
+            c.get("/healthz")
+            h = {"X-CSRF-Token": c.cookies.get("tq_csrf") or ""}
+            t0 = time.perf_counter()
+            c.post("/api/demos/causal-mask?seed=777", json={}, headers=h).raise_for_status()
+            first_demo = time.perf_counter() - t0
         ids = [q["id"] for q in httpx.get(srv.url + "/api/questions").json()]
 
         async def review(c, h, rng):
@@ -176,6 +184,8 @@ def main() -> list[str]:
         + ", ".join(f"{k}: {v}" for k, v in sorted(codes.items()))
         + " |",
         "",
+        f"- cold start (spawn → first 200 on /healthz): {cold:.2f} s (target < 3 s); the first "
+        f"demo right after: {first_demo:.2f} s (target < 2 s)",
         f"- /api/next p99 under the flood: {nxt.pct(99) / idle.pct(99):.2f}× idle",
         f"- largest web-worker RSS: {web_peak:.0f} MB (idle {idle_rss[3]:.0f} MB)",
         f"- all app processes, sum of RSS: idle {idle_rss[1]:.0f} MB, peak {peak_rss:.0f} MB, "

@@ -250,6 +250,12 @@ BUILTIN = {
         def rms_norm(x, gamma, eps=1e-6):
             return F.rms_norm(x, (x.size(-1),), gamma, eps)
     """,
+    "grouped-query-attention": """
+        import torch.nn.functional as F
+
+        def gqa(q, k, v, n_kv_heads):
+            return F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+    """,
 }
 
 

@@ -121,3 +121,22 @@ def test_question_filters_from_the_form(client):
     assert r.text.count("<tr>") == 1 and "/q/soul-04-fixture-scaling" in r.text
     r = client.get("/questions?q=variance")  # searches answers too, both languages
     assert "/q/soul-04-fixture-scaling" in r.text
+
+
+def test_home_groups_topics_into_the_2017_transformer_and_modern_llms(tmp_path, compute_pool):
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+    from tests.conftest import REAL_BANK
+
+    s = Settings(
+        data_dir=tmp_path,
+        questions_dir=REAL_BANK,
+        compute_socket=compute_pool.socket,
+        _env_file=None,
+    )
+    with TestClient(create_app(s)) as c:
+        html = c.get("/").text
+    a, b = html.index('id="group-transformer-2017"'), html.index('id="group-modern-llm"')
+    assert a < html.index('id="topic-attention"') < b < html.index('id="topic-kv-cache"')

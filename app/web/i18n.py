@@ -191,6 +191,8 @@ UI: dict[str, dict[Lang, str]] = {
     },
     "drills": {"zh": "编程练习", "en": "Drills"},
     "write_it": {"zh": "自己写一遍", "en": "Write it yourself"},
+    "group_transformer-2017": {"zh": "2017 年的 Transformer", "en": "The 2017 Transformer"},
+    "group_modern-llm": {"zh": "现代大语言模型", "en": "Modern LLMs"},
     "drills_intro": {
         "zh": "亲手写出注意力、掩码、位置编码……代码在隔离的沙箱里运行，用隐藏测试检查，并按间隔重复安排复习。",
         "en": "Write attention, masks, positional encodings yourself. Your code runs in an isolated sandbox against hidden tests, and drills come back by spaced repetition.",

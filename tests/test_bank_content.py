@@ -349,3 +349,39 @@ def test_decoder_question_keeps_one_indexing_convention(bank):
         text = _all_text(q, lang).replace(" ", "")
         assert "y_{t+1}" in text, lang
         assert not re.search(r"y_\{?<t|y_t\\mid|y_t\|", text), lang
+
+
+# What LLM-era interviews ask, topic by topic, with the least each topic must hold.
+MODERN = {
+    "kv-cache": 3,
+    "attention-variants": 3,
+    "flash-attention": 3,
+    "long-context": 4,
+    "norm-at-depth": 3,
+    "ffn-variants": 2,
+    "arithmetic": 4,
+    "decoding": 4,
+    "numerics": 3,
+    "moe": 3,
+    "optimization": 3,
+    "distributed": 3,
+    "objectives": 3,
+    "post-training": 4,
+    "tokenizers": 3,
+    "efficient-attention": 2,
+    "serving": 3,
+    "interpretability": 2,
+}
+
+
+def test_every_modern_topic_is_present_with_its_count(bank):
+    by_topic: dict[str, list[Question]] = {}
+    for q in bank.questions.values():
+        by_topic.setdefault(q.topic, []).append(q)
+    for topic, least in MODERN.items():
+        assert len(by_topic.get(topic, [])) >= least, (topic, len(by_topic.get(topic, [])))
+        assert bank.topic(topic).group == "modern-llm", topic
+    modern = [q for t in MODERN for q in by_topic[t]]
+    assert len(bank.questions) >= 130 and len(modern) >= 85
+    assert sum(q.difficulty == 3 for q in modern) >= 30
+    assert all(q.choices and len(q.choices) >= 3 for q in modern)

@@ -36,8 +36,32 @@ def failures(v: Verdict) -> dict[str, str]:
     return {c.name: c.message for c in v.cases if not c.passed}
 
 
+# The drills of issue #12, in the order of the brief.
+EXPECTED = [
+    "scaled-dot-product-attention",
+    "stable-softmax",
+    "causal-mask",
+    "padding-mask-from-lengths",
+    "multi-head-attention",
+    "sinusoidal-positional-encoding",
+    "rope",
+    "layer-norm",
+    "rms-norm",
+    "position-wise-ffn",
+    "swiglu",
+    "pre-ln-decoder-block",
+    "kv-cache-step",
+    "grouped-query-attention",
+    "online-softmax-attention",
+    "top-k-top-p-filter",
+    "label-smoothed-cross-entropy",
+    "noam-schedule",
+    "bpe-merge-step",
+]
+
+
 def test_the_drills_load_against_the_real_bank(drills):
-    assert sorted(drills) == IDS
+    assert sorted(drills) == IDS == sorted(EXPECTED)
 
 
 @pytest.mark.parametrize("drill_id", IDS)
@@ -249,6 +273,12 @@ BUILTIN = {
 
         def rms_norm(x, gamma, eps=1e-6):
             return F.rms_norm(x, (x.size(-1),), gamma, eps)
+    """,
+    "label-smoothed-cross-entropy": """
+        import torch.nn.functional as F
+
+        def label_smoothed_ce(logits, target, eps):
+            return F.cross_entropy(logits, target, label_smoothing=eps)
     """,
     "grouped-query-attention": """
         import torch.nn.functional as F

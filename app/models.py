@@ -3,11 +3,19 @@ mode, one row per member in study-group mode."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+import logging
+import math
+from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+log = logging.getLogger("transformer_quiz")
 
 
 def utcnow() -> datetime:
@@ -113,6 +121,142 @@ class CardState(SQLModel, table=True):
     # Set while the card is held out of the queue (bury: until a time; suspend: until undone).
     suspended: bool = False
     buried_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# ---- what a stored card may hold ----------------------------------------------------------------
+# FSRS's own invariants (fsrs.scheduler: stability >= STABILITY_MIN = 0.001, difficulty in [1, 10],
+# a Learning or Relearning card has a step, a Review card none, Review and Relearning need both
+# stability and difficulty), plus sane bounds for what this app stores. One definition serves the
+# import (which refuses a file that breaks them) and every read (which reports a row that breaks
+# them instead of letting it take a page down).
+STABILITY_MIN = 0.001
+STABILITY_MAX = 100_000.0  # days; FSRS caps intervals at 36,500
+DIFFICULTY_MIN, DIFFICULTY_MAX = 1.0, 10.0
+MAX_STEP = 100
+MAX_COUNT = 1_000_000
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+CARD_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
+
+
+def _is_int(v: Any, lo: int, hi: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _is_float(v: Any, lo: float, hi: float) -> bool:
+    return (
+        isinstance(v, int | float)
+        and not isinstance(v, bool)
+        and math.isfinite(v)
+        and lo <= v <= hi
+    )
+
+
+def _is_stamp(v: Any) -> bool:
+    return isinstance(v, datetime) and v.tzinfo is not None and EARLIEST <= v <= LATEST
+
+
+def card_problems(c: dict[str, Any]) -> list[str]:
+    """What is wrong with one card's scheduling fields (empty: FSRS can use it)."""
+    p = []
+    state, step, reps = c.get("state"), c.get("step"), c.get("reps")
+    stability, difficulty, last_review = (
+        c.get("stability"),
+        c.get("difficulty"),
+        c.get("last_review"),
+    )
+    if not _is_int(state, 1, 3):
+        p.append("state must be 1 (learning), 2 (review) or 3 (relearning)")
+    if step is not None and not _is_int(step, 0, MAX_STEP):
+        p.append(f"step must be 0 to {MAX_STEP} or null")
+    if stability is not None and not _is_float(stability, STABILITY_MIN, STABILITY_MAX):
+        p.append(f"stability must be a number from {STABILITY_MIN} to {STABILITY_MAX:g} or null")
+    if difficulty is not None and not _is_float(difficulty, DIFFICULTY_MIN, DIFFICULTY_MAX):
+        p.append(f"difficulty must be a number from {DIFFICULTY_MIN:g} to {DIFFICULTY_MAX:g}")
+    if not _is_int(reps, 0, MAX_COUNT):
+        p.append(f"reps must be 0 to {MAX_COUNT}")
+    if not _is_int(c.get("lapses"), 0, reps if _is_int(reps, 0, MAX_COUNT) else MAX_COUNT):
+        p.append("lapses must be 0 to reps")
+    for name in ("due", "last_review"):
+        v = c.get(name)
+        if (v is not None or name == "due") and not _is_stamp(v):
+            p.append(f"{name} must be a UTC time between {EARLIEST:%Y} and {LATEST:%Y}")
+    if p:
+        return p
+    if (stability is None) != (difficulty is None):
+        p.append("stability and difficulty are both set or both null")
+    if state == 2 and step is not None:
+        p.append("a review card (state 2) has no step")
+    if state in (1, 3) and step is None:
+        p.append("a learning or relearning card (state 1 or 3) needs a step")
+    reviewed = reps > 0
+    if reviewed != (stability is not None) or reviewed != (last_review is not None):
+        p.append(
+            "a reviewed card (reps > 0) has stability, difficulty and last_review; a new one none"
+        )
+    return p
+
+
+@event.listens_for(CardState, "load")
+def _serve_corrupt_cards_safely(row: CardState, _context: Any) -> None:
+    """A row that breaks the invariants (written before the import checked them, or by hand)
+    is reported and served as a card in its first learning step, so FSRS treats the next grade
+    as a first review and writes a valid card back. In memory only: nothing is written unless
+    the card is graded. ``reps`` stays as stored, the guard of the grade's optimistic update."""
+    fields = {k: getattr(row, k) for k in CARD_FIELDS}
+    problems = card_problems(fields)
+    if not problems:
+        return
+    log.warning(
+        "card_state %s (user %s, %s) is corrupt and is served as a new card: %s",
+        row.id,
+        row.user_id,
+        row.question_id,
+        "; ".join(problems),
+    )
+    safe = {"state": 1, "step": 0, "stability": None, "difficulty": None, "last_review": None}
+    if not _is_stamp(row.due):
+        safe["due"] = EARLIEST
+    if not _is_int(row.lapses, 0, MAX_COUNT):
+        safe["lapses"] = 0
+    for key, value in safe.items():
+        set_committed_value(row, key, value)
+
+
+class CardBefore(TypeDecorator):
+    """``review_log.card_before``: the card as JSON. Read back only if it is a card FSRS can use
+    (undo restores it, the stats read its state); anything else reads as null and is reported."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_result_value(self, value: str | None, dialect) -> str | None:
+        if value is None or parse_card_json(value) is not None:
+            return value
+        log.warning("review_log.card_before is not a valid card; read as null: %.80r", value)
+        return None
+
+
+def parse_card_json(text: str) -> dict[str, Any] | None:
+    """A ``card_before`` JSON text as a dict of card fields (times as aware datetimes), or None
+    if it is not exactly a valid card."""
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or set(data) != set(CARD_FIELDS):
+        return None
+    for name in ("due", "last_review"):
+        if isinstance(data[name], str):
+            try:
+                data[name] = datetime.fromisoformat(data[name])
+            except ValueError:
+                return None
+    return None if card_problems(data) else data
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number")
 
 
 class ReviewLog(SQLModel, table=True):

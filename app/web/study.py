@@ -4,7 +4,6 @@ and forms (question ids, position, answers), so nothing is stored until a grade 
 
 from __future__ import annotations
 
-import json
 import random
 import secrets
 import tempfile
@@ -12,12 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from app import exchange, quiz, services, stats
+from app.drills.service import CARD_PREFIX
 from app.srs import Grade
 from app.web.deps import BankDep, LangDep, NowDep, SessionDep, SettingsDep, SrsDep, UserDep
 from app.web.pages import render
@@ -338,6 +338,10 @@ def stats_page(
     settings: SettingsDep,
     msg: str | None = None,
 ):
+    return _stats_page(request, session, user, bank, srs, now, lang, settings, msg)
+
+
+def _stats_page(request, session, user, bank, srs, now, lang, settings, msg, status_code=200):
     s = _stats(session, user, bank, srs, now, settings)
     weeks = stats.HEATMAP_WEEKS
     grid = [[s.reviews_per_day[w * 7 + d].count for w in range(weeks)] for d in range(7)]
@@ -403,6 +407,7 @@ def stats_page(
         heat=heat,
         topics={t.id: t for t in bank.topics},
         msg=msg,
+        status_code=status_code,
     )
 
 
@@ -435,21 +440,50 @@ def export_json(session: SessionDep, user: UserDep, now: NowDep) -> Response:
 
 @router.post("/import", response_class=HTMLResponse)
 async def import_json(
+    request: Request,
     session: SessionDep,
     user: UserDep,
+    bank: BankDep,
+    srs: SrsDep,
+    now: NowDep,
+    lang: LangDep,
+    settings: SettingsDep,
     file: Annotated[UploadFile, File()],
 ):
+    """All of a progress file or none of it. A refused file gets the stats page again, with a
+    4xx naming the first problems (422: the file; 409: this account already has progress)."""
     raw = await file.read()
+    known = set(bank.questions) | {
+        CARD_PREFIX + d for d in getattr(request.app.state, "drills", {})
+    }
     try:
-        data = exchange.ProgressExport.model_validate(json.loads(raw))
-        cards, reviews = exchange.import_progress(session, user.id, data)
-    except (ValueError, ValidationError) as e:
+        cards, reviews = exchange.import_progress(
+            session, user.id, raw, known_questions=known, now=now
+        )
+    except exchange.ImportRefused as e:
         session.rollback()
-        msg = str(e).splitlines()[0][:200]
-        return RedirectResponse(f"/stats?msg=import-failed:{msg}", status_code=303)
+        status = 409 if isinstance(e, exchange.ImportConflict) else 422
+        msg = f"import-failed: {e}"
+        return _stats_page(request, session, user, bank, srs, now, lang, settings, msg, status)
     return RedirectResponse(
         f"/stats?msg=imported:{cards} cards, {reviews} reviews", status_code=303
     )
+
+
+class ResetForm(BaseModel):
+    confirm: str = Field(default="", max_length=100)
+
+
+@router.post("/progress/reset")
+def reset_progress(
+    session: SessionDep, user: UserDep, form: Annotated[ResetForm, Form()]
+) -> RedirectResponse:
+    """Delete all of your own progress (cards and review history), e.g. to import a file into
+    an account that has some. The form must say ``confirm=reset``."""
+    if form.confirm.strip().casefold() != "reset":
+        raise HTTPException(422, 'nothing deleted: type "reset" to confirm')
+    cards, reviews = exchange.reset_progress(session, user.id)
+    return RedirectResponse(f"/stats?msg=reset:{cards} cards, {reviews} reviews", status_code=303)
 
 
 @router.get("/export.apkg")

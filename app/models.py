@@ -275,3 +275,29 @@ class ReviewLog(SQLModel, table=True):
     # The card as it was before this review (JSON, or null for a new card): makes undo exact.
     card_before: str | None = Field(default=None, sa_type=sa.Text)
     due_after: datetime = Field(sa_type=UTCDateTime)
+    # A cram answer (migration 0007): kept, but it moved no schedule and is never fitted on.
+    cram: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class UserPrefs(SQLModel, table=True):
+    """One member's study settings (migration 0007); a missing row or a None means the server's
+    default (TQ_NEW_PER_DAY, TQ_DESIRED_RETENTION). Read and written by app/study/prefs.py."""
+
+    __tablename__ = "user_prefs"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    timezone: str = Field(default="UTC", max_length=64)  # IANA name: where the day begins
+    day_start_hour: int = 0  # local hour at which "today" rolls over
+    new_per_day: int | None = None
+    desired_retention: float | None = None
+    fsrs_params: str | None = Field(default=None, sa_type=sa.Text)  # JSON list of 21 weights
+    fit_report: str | None = Field(default=None, sa_type=sa.Text)  # JSON: the last fit's numbers
+    fitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    autofit_every: int = 0  # re-fit after this many new reviews; 0: never by itself
+    interview_date: date | None = None
+    target_recall: float = 0.9
+    daily_limit: int = 60  # cards a day the interview plan may ask for
+    leech_threshold: int = 8
+    extra_new_day: date | None = None  # "study N more new cards today", for that local day
+    extra_new: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 
 from fsrs import Card, Rating, Scheduler, State
+from fsrs.scheduler import DEFAULT_PARAMETERS as _DEFAULTS
+from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS as _LOWER
+from fsrs.scheduler import UPPER_BOUNDS_PARAMETERS as _UPPER
 
-__all__ = ["Grade", "CardSnapshot", "Srs", "Rating", "State"]
+__all__ = ["Grade", "CardSnapshot", "Srs", "Rating", "State", "DEFAULT_PARAMETERS"]
+
+# FSRS-6's 21 weights as the library ships them (fitted on many users' logs) and their bounds:
+# a user's fitted weights replace these (app/study/fitting.py), always within the bounds.
+DEFAULT_PARAMETERS: tuple[float, ...] = tuple(float(w) for w in _DEFAULTS)
+PARAMETER_BOUNDS: tuple[tuple[float, float], ...] = tuple(zip(_LOWER, _UPPER, strict=True))
 
 
 class Grade(IntEnum):
@@ -68,11 +77,35 @@ def new_card(now: datetime) -> CardSnapshot:
     )
 
 
+def valid_parameters(parameters: Sequence[float]) -> bool:
+    """21 finite weights, each within the bounds FSRS-6 allows."""
+    return len(parameters) == len(PARAMETER_BOUNDS) and all(
+        lo <= w <= hi for w, (lo, hi) in zip(parameters, PARAMETER_BOUNDS, strict=True)
+    )
+
+
 class Srs:
-    def __init__(self, desired_retention: float = 0.9, fuzz: bool = True):
-        self.scheduler = Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
-        # Previews on the grade buttons must not jitter between page loads.
-        self._preview = Scheduler(desired_retention=desired_retention, enable_fuzzing=False)
+    """A scheduler for one set of weights and one target retention. Immutable once built, so one
+    instance can serve every user who shares those settings (app/study/prefs.py caches them)."""
+
+    def __init__(
+        self,
+        desired_retention: float = 0.9,
+        fuzz: bool = True,
+        parameters: Sequence[float] | None = None,
+    ):
+        params = tuple(parameters) if parameters is not None else DEFAULT_PARAMETERS
+        self.parameters = params
+        self.desired_retention = desired_retention
+        self.fuzz = fuzz
+        self.scheduler = Scheduler(
+            parameters=params, desired_retention=desired_retention, enable_fuzzing=fuzz
+        )
+        # Previews on the grade buttons must not jitter between page loads; plans and
+        # simulations use the same unfuzzed scheduler so that they are repeatable.
+        self._preview = Scheduler(
+            parameters=params, desired_retention=desired_retention, enable_fuzzing=False
+        )
 
     def review(self, card: CardSnapshot | None, grade: Grade, now: datetime) -> CardSnapshot:
         now = _utc(now)
@@ -88,6 +121,12 @@ class Srs:
 
     def retrievability(self, card: CardSnapshot, now: datetime) -> float:
         return self.scheduler.get_card_retrievability(card.to_fsrs(), _utc(now))
+
+    def simulate(self, card: CardSnapshot | None, grade: Grade, now: datetime) -> CardSnapshot:
+        """What ``review`` would give, without fuzz: for plans and forecasts, never stored."""
+        now = _utc(now)
+        fc = (card or new_card(now)).to_fsrs()
+        return CardSnapshot.from_fsrs(self._preview.review_card(fc, Rating(int(grade)), now)[0])
 
 
 def humanize(delta: timedelta) -> str:

@@ -138,14 +138,15 @@ def check_close(
             f"{what}: expected a Python number like {expected!r}, got {_kind(actual)}"
         )
     a_tol, r_tol = _tolerance(torch.float64, atol, rtol)
-    if not (
-        math.isclose(actual, expected, rel_tol=r_tol, abs_tol=a_tol)
-        or (math.isnan(actual) and math.isnan(expected))
-    ):
+    try:
+        torch.testing.assert_close(
+            float(actual), float(expected), atol=a_tol, rtol=r_tol, equal_nan=True
+        )
+    except AssertionError:
         raise CheckFailed(
             f"{what}: expected {expected:.10g}, got {actual:.10g} "
             f"(difference {abs(actual - expected):.3g}; atol={a_tol:g}, rtol={r_tol:g})"
-        )
+        ) from None
 
 
 def _tolerance(dtype: torch.dtype, atol: float | None, rtol: float | None) -> tuple[float, float]:
@@ -168,10 +169,25 @@ def _close_tensors(
         raise CheckFailed(
             f"{what}: expected dtype {_dtype(expected.dtype)}, got {_dtype(actual.dtype)}"
         )
+    exact = not expected.is_floating_point()
+    a_tol, r_tol = (0.0, 0.0) if exact else _tolerance(expected.dtype, atol, rtol)
+    try:
+        torch.testing.assert_close(
+            actual, expected, atol=a_tol, rtol=r_tol, equal_nan=True, check_device=False
+        )
+    except AssertionError:
+        raise CheckFailed(_mismatch(actual, expected, what, a_tol, r_tol)) from None
+
+
+def _mismatch(
+    actual: torch.Tensor, expected: torch.Tensor, what: str, a_tol: float, r_tol: float
+) -> str:
+    """What differs, for the learner: how many values, the worst one and where, a few of each."""
+    import torch
+
     a = actual.detach().cpu()
     e = expected.detach().cpu()
     exact = not e.is_floating_point()
-    a_tol, r_tol = (0.0, 0.0) if exact else _tolerance(e.dtype, atol, rtol)
     # Compare in float64; show values in their own dtype (True/False stay booleans).
     a64, e64 = a.to(torch.float64), e.to(torch.float64)
     if exact:
@@ -181,8 +197,6 @@ def _close_tensors(
         same_inf = a64.isinf() & (a64 == e64)
         bad = ~(same_nan | same_inf | ((a64 - e64).abs() <= a_tol + r_tol * e64.abs()))
     n_bad = int(bad.sum())
-    if n_bad == 0:
-        return
     if exact:
         flat_at = int(bad.flatten().nonzero()[0])
         tol, which = "exactly", "First difference"
@@ -192,7 +206,8 @@ def _close_tensors(
         tol, which = f"beyond atol={a_tol:g}, rtol={r_tol:g}", "Largest difference"
     at = _unravel(flat_at, tuple(e.shape))
     parts = [
-        f"{what}: {n_bad} of {e.numel()} values differ {tol} (shape {want}).",
+        f"{what}: {n_bad} of {e.numel()} values differ {tol} "
+        f"(shape {_shape(e.shape)} {_dtype(e.dtype)}).",
         f"{which} at index {at}: expected {_num(e.flatten()[flat_at])}, "
         f"got {_num(a.flatten()[flat_at])}.",
     ]
@@ -203,7 +218,7 @@ def _close_tensors(
             parts.append(f"{int(nan.sum())} NaN where a number was expected (first at {first}).")
     parts.append(f"expected: {_values(e)}")
     parts.append(f"got:      {_values(a)}")
-    raise CheckFailed("\n".join(parts))
+    return "\n".join(parts)
 
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -262,7 +277,7 @@ def _describe(exc: BaseException) -> str:
     ]
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if isinstance(exc, SyntaxError) and exc.filename == SUBMISSION and exc.lineno:
-        text = f"SyntaxError: {exc.msg}"
+        text = f"{type(exc).__name__}: {exc.msg}"  # IndentationError, TabError included
         lines = [exc.lineno]
     if lines:
         where = ", ".join(str(n) for n in dict.fromkeys(lines))

@@ -82,6 +82,11 @@ def test_a_syntax_error_is_reported_with_its_submission_line():
     assert v.error.startswith("SyntaxError: ") and v.error.endswith("(<submission> line 2)")
 
 
+def test_an_indentation_error_keeps_its_name():
+    v = run("def double(x):\nreturn x * 2\n")
+    assert v.error.startswith("IndentationError: ") and v.error.endswith("(<submission> line 2)")
+
+
 def test_an_exception_at_import_names_its_type_text_and_line():
     v = run("import torch\nscale = 1 / 0\ndef double(x):\n    return x * 2\n")
     assert v.error == "ZeroDivisionError: division by zero (<submission> line 2)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,13 @@ def test_every_broken_drill_is_reported_at_once(tmp_drills):
 def test_an_empty_directory_is_an_error(tmp_path):
     (issue,) = issues_of(tmp_path)
     assert "no drill folders" in issue.message
+
+
+def test_loading_drills_never_imports_torch():
+    # The web processes load the drills and must not pay torch's start-up (nor need it).
+    code = (
+        "import sys; from pathlib import Path; from app.drills.loader import load_drills; "
+        f"load_drills(Path({str(DRILLS)!r})); print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -385,6 +385,9 @@ def _form_fields(params_model) -> list[dict[str, Any]]:
                 kind="number",
                 min=prop.get("minimum"),
                 max=prop.get("maximum"),
+                # Strict bounds (gt/lt) cannot be min/max attributes; the hint still says them.
+                xmin=prop.get("exclusiveMinimum"),
+                xmax=prop.get("exclusiveMaximum"),
                 step=1 if prop["type"] == "integer" else "any",
             )
         else:

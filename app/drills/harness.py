@@ -101,6 +101,28 @@ def check_shape(t: object, shape: Sequence[int], what: str) -> None:
         raise CheckFailed(f"{what}: expected shape {_shape(shape)}, got {_shape(t.shape)}")
 
 
+def check_grads(got: Sequence[object], want: Sequence[object], names: Sequence[str]) -> None:
+    """Each input's ``.grad`` after the learner's backward pass against the reference's."""
+    for name, g, w in zip(names, got, want, strict=True):
+        if g is None:
+            raise CheckFailed(f"{name}.grad is None: the output is cut off from {name}")
+        check_close(g, w, f"{name}.grad")
+
+
+def randn(seed: int, *shape: int, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A standard-normal input from its own seeded generator: fresh and reproducible per case,
+    whatever ran before it."""
+    import torch
+
+    t = torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+    return t if dtype is None else t.to(dtype)
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``float16`` rather than ``torch.float16``, for messages."""
+    return str(dtype).removeprefix("torch.")
+
+
 # Default tolerances per dtype, (atol, rtol). Looser than torch.testing's own defaults: a correct
 # submission may order its sums differently from the reference (split heads, scale q before the
 # product, tile the keys), and in float16 one reordering moves a result by a few units in the
@@ -159,15 +181,15 @@ def _close_tensors(
 ) -> None:
     import torch
 
-    want = f"{_shape(expected.shape)} {_dtype(expected.dtype)}"
+    want = f"{_shape(expected.shape)} {dtype_name(expected.dtype)}"
     if not isinstance(actual, torch.Tensor):
         raise CheckFailed(f"{what}: expected a tensor of shape {want}, got {_kind(actual)}")
-    got = f"{_shape(actual.shape)} {_dtype(actual.dtype)}"
+    got = f"{_shape(actual.shape)} {dtype_name(actual.dtype)}"
     if actual.shape != expected.shape:
         raise CheckFailed(f"{what}: expected shape {want}, got {got}")
     if actual.dtype != expected.dtype:
         raise CheckFailed(
-            f"{what}: expected dtype {_dtype(expected.dtype)}, got {_dtype(actual.dtype)}"
+            f"{what}: expected dtype {dtype_name(expected.dtype)}, got {dtype_name(actual.dtype)}"
         )
     exact = not expected.is_floating_point()
     a_tol, r_tol = (0.0, 0.0) if exact else _tolerance(expected.dtype, atol, rtol)
@@ -207,7 +229,7 @@ def _mismatch(
     at = _unravel(flat_at, tuple(e.shape))
     parts = [
         f"{what}: {n_bad} of {e.numel()} values differ {tol} "
-        f"(shape {_shape(e.shape)} {_dtype(e.dtype)}).",
+        f"(shape {_shape(e.shape)} {dtype_name(e.dtype)}).",
         f"{which} at index {at}: expected {_num(e.flatten()[flat_at])}, "
         f"got {_num(a.flatten()[flat_at])}.",
     ]
@@ -244,16 +266,12 @@ def _shape(shape: Sequence[int]) -> str:
     return str(tuple(int(s) for s in shape))
 
 
-def _dtype(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
-
-
 def _kind(x: object) -> str:
     """What a learner returned, in words (never its repr: a huge or hostile object stays short)."""
     import torch
 
     if isinstance(x, torch.Tensor):
-        return f"a tensor of shape {_shape(x.shape)} {_dtype(x.dtype)}"
+        return f"a tensor of shape {_shape(x.shape)} {dtype_name(x.dtype)}"
     if isinstance(x, tuple | list):
         return f"a {type(x).__name__} of {len(x)} items"
     if x is None:

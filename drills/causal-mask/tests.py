@@ -1,13 +1,13 @@
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
+from app.drills.harness import case, check, check_close, check_shape, dtype_name
 
 
 def check_mask(mask, n):
     check_shape(mask, (n, n), f"causal_mask({n})")
     check(
         mask.dtype == torch.bool,
-        f"causal_mask({n}): expected a bool tensor, got {str(mask.dtype).removeprefix('torch.')}; compare (`j <= i`) or "
+        f"causal_mask({n}): expected a bool tensor, got {dtype_name(mask.dtype)}; compare (`j <= i`) or "
         "call .bool()",
     )
     rows, cols = torch.triu_indices(n, n, offset=1)
@@ -49,7 +49,7 @@ def is_bool(fn, ref):
     check_shape(mask, (3, 3), "causal_mask(3)")
     check(
         mask.dtype == torch.bool,
-        f"causal_mask(3): expected dtype bool, got {str(mask.dtype).removeprefix('torch.')}",
+        f"causal_mask(3): expected dtype bool, got {dtype_name(mask.dtype)}",
     )
 
 

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
+from app.drills.harness import case, check, check_close, check_grads, check_shape, dtype_name
 
 
 def qkv(seed, b=2, h_q=8, h_kv=2, n_q=5, n_k=5, d=8, d_v=8, dtype=torch.float32):
@@ -65,7 +65,7 @@ def rectangular(fn, ref):
 def dtypes(fn, ref):
     for dtype in (torch.float16, torch.float64):
         q, k, v = qkv(5, dtype=dtype)
-        check_close(fn(q, k, v, 2), ref(q, k, v, 2), f"out ({str(dtype).removeprefix('torch.')})")
+        check_close(fn(q, k, v, 2), ref(q, k, v, 2), f"out ({dtype_name(dtype)})")
 
 
 @case("large scores stay finite")
@@ -87,6 +87,4 @@ def gradients(fn, ref):
         up = torch.randn(out.shape, generator=torch.Generator().manual_seed(8))
         (out * up).sum().backward()
         grads.append((q.grad, k.grad, v.grad))
-    for name, got, want in zip("qkv", grads[1], grads[0], strict=True):
-        check(got is not None, f"{name}.grad is None: the output is cut off from {name}")
-        check_close(got, want, f"{name}.grad")
+    check_grads(grads[1], grads[0], "qkv")

@@ -2,16 +2,12 @@ import math
 
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
+from app.drills.harness import case, check, check_close, check_shape, randn
 
 
 def weights(seed, d=16, dtype=torch.float32):
     g = torch.Generator().manual_seed(seed)
     return [(torch.randn(d, d, generator=g) / math.sqrt(d)).to(dtype) for _ in range(4)]
-
-
-def randn(seed, *shape, dtype=torch.float32):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)).to(dtype)
 
 
 def full_causal(x, w_q, w_k, w_v, w_o, n_heads):

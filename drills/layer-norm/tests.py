@@ -1,10 +1,6 @@
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
-
-
-def randn(seed, *shape, dtype=torch.float32):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)).to(dtype)
+from app.drills.harness import case, check, check_close, check_grads, check_shape, dtype_name, randn
 
 
 def params(seed, d, dtype=torch.float32):
@@ -98,9 +94,7 @@ def dtypes(fn, ref):
     for dtype in (torch.float16, torch.float64):
         x = randn(9, 4, 64, dtype=dtype)
         gamma, beta = params(10, 64, dtype)
-        check_close(
-            fn(x, gamma, beta), ref(x, gamma, beta), f"out ({str(dtype).removeprefix('torch.')})"
-        )
+        check_close(fn(x, gamma, beta), ref(x, gamma, beta), f"out ({dtype_name(dtype)})")
 
 
 @case("gradients reach x, gamma and beta; eps is a parameter")
@@ -112,6 +106,4 @@ def gradients(fn, ref):
         gamma, beta = (t.requires_grad_() for t in params(13, 8))
         (f(x, gamma, beta, eps=0.1) * up).sum().backward()
         grads.append((x.grad, gamma.grad, beta.grad))
-    for name, got, want in zip(("x", "gamma", "beta"), grads[1], grads[0], strict=True):
-        check(got is not None, f"{name}.grad is None: the output is cut off from {name}")
-        check_close(got, want, f"{name}.grad (eps=0.1)")
+    check_grads(grads[1], grads[0], ("x", "gamma", "beta"))

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
+from app.drills.harness import case, check, check_close, check_grads, check_shape, dtype_name
 
 
 def inputs(seed, b=2, n=5, d_model=16, dtype=torch.float32):
@@ -101,7 +101,7 @@ def padding(fn, ref):
 def dtypes(fn, ref):
     for dtype in (torch.float64, torch.float16):
         args = (*inputs(6, dtype=dtype), 4)
-        check_close(fn(*args), ref(*args), f"out ({str(dtype).removeprefix('torch.')})")
+        check_close(fn(*args), ref(*args), f"out ({dtype_name(dtype)})")
 
 
 @case("gradients reach x and every weight")
@@ -114,6 +114,4 @@ def gradients(fn, ref):
         up = torch.randn(out.shape, generator=torch.Generator().manual_seed(8))
         (out * up).sum().backward()
         grads.append([t.grad for t in tensors])
-    for name, got, want in zip(("x", "w_q", "w_k", "w_v", "w_o"), grads[1], grads[0], strict=True):
-        check(got is not None, f"{name}.grad is None: the output is cut off from {name}")
-        check_close(got, want, f"{name}.grad")
+    check_grads(grads[1], grads[0], ("x", "w_q", "w_k", "w_v", "w_o"))

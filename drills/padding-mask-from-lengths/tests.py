@@ -1,13 +1,13 @@
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
+from app.drills.harness import case, check, check_close, check_shape, dtype_name
 
 
 def check_mask(mask, lengths, max_len, what):
     check_shape(mask, (len(lengths), max_len), what)
     check(
         mask.dtype == torch.bool,
-        f"{what}: expected dtype bool, got {str(mask.dtype).removeprefix('torch.')}",
+        f"{what}: expected dtype bool, got {dtype_name(mask.dtype)}",
     )
     for b, n in enumerate(lengths.tolist()):
         got = int(mask[b].sum())
@@ -41,7 +41,7 @@ def shape(fn, ref):
     check_shape(mask, (2, 6), "padding_mask([2, 5], 6)")
     check(
         mask.dtype == torch.bool,
-        f"expected dtype bool, got {str(mask.dtype).removeprefix('torch.')}",
+        f"expected dtype bool, got {dtype_name(mask.dtype)}",
     )
 
 

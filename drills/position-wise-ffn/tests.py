@@ -1,6 +1,6 @@
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
+from app.drills.harness import case, check, check_close, check_grads, check_shape, dtype_name, randn
 
 
 def weights(seed, d_model=8, d_ff=32, dtype=torch.float32):
@@ -10,10 +10,6 @@ def weights(seed, d_model=8, d_ff=32, dtype=torch.float32):
     w2 = torch.randn(d_ff, d_model, generator=g) / d_ff**0.5
     b2 = 0.1 * torch.randn(d_model, generator=g)
     return [t.to(dtype) for t in (w1, b1, w2, b2)]
-
-
-def randn(seed, *shape, dtype=torch.float32):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)).to(dtype)
 
 
 def check_out(out, expected, x, w1, b1, w2, b2):
@@ -73,7 +69,7 @@ def non_contiguous(fn, ref):
 def dtypes(fn, ref):
     for dtype in (torch.float64, torch.float16):
         x, ws = randn(9, 3, 8, dtype=dtype), weights(10, dtype=dtype)
-        check_close(fn(x, *ws), ref(x, *ws), f"out ({str(dtype).removeprefix('torch.')})")
+        check_close(fn(x, *ws), ref(x, *ws), f"out ({dtype_name(dtype)})")
 
 
 @case("gradients reach x and all four parameters")
@@ -85,6 +81,4 @@ def gradients(fn, ref):
         ws = [w.requires_grad_() for w in weights(13)]
         (f(x, *ws) * up).sum().backward()
         grads.append([t.grad for t in (x, *ws)])
-    for name, got, want in zip(("x", "w1", "b1", "w2", "b2"), grads[1], grads[0], strict=True):
-        check(got is not None, f"{name}.grad is None: the output is cut off from {name}")
-        check_close(got, want, f"{name}.grad")
+    check_grads(grads[1], grads[0], ("x", "w1", "b1", "w2", "b2"))

@@ -1,10 +1,6 @@
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
-
-
-def randn(seed, *shape, dtype=torch.float32):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)).to(dtype)
+from app.drills.harness import case, check, check_close, check_shape, dtype_name, randn
 
 
 def pair(result):
@@ -109,7 +105,7 @@ def dtypes(fn, ref):
         q, k = randn(10, 4, 16, dtype=dtype), randn(11, 4, 16, dtype=dtype)
         q_ref, k_ref = ref(q, k, positions)
         q_rot, k_rot = pair(fn(q, k, positions))
-        name = str(dtype).removeprefix("torch.")
+        name = dtype_name(dtype)
         check_close(q_rot, q_ref, f"q_rot ({name})")
         check_close(k_rot, k_ref, f"k_rot ({name})")
 

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
+from app.drills.harness import case, check, check_close, check_grads, check_shape, dtype_name
 
 
 def qkv(seed, *lead, n_q=4, n_k=6, d_k=8, d_v=5, dtype=torch.float32):
@@ -128,7 +128,7 @@ def dtypes(fn, ref):
         mask = torch.tensor([True, True, True, True, False, False])
         out_ref, w_ref = ref(q, k, v, mask)
         out, w = pair(fn(q, k, v, mask))
-        name = str(dtype).removeprefix("torch.")
+        name = dtype_name(dtype)
         check_close(w, w_ref, f"weights ({name})")
         check_close(out, out_ref, f"out ({name})")
 
@@ -169,6 +169,4 @@ def gradients(fn, ref):
         up = torch.randn(out.shape, generator=torch.Generator().manual_seed(10))
         (out * up).sum().backward()
         grads.append((q.grad, k.grad, v.grad))
-    for name, got, want in zip("qkv", grads[1], grads[0], strict=True):
-        check(got is not None, f"{name}.grad is None: the output is cut off from {name}")
-        check_close(got, want, f"{name}.grad")
+    check_grads(grads[1], grads[0], "qkv")

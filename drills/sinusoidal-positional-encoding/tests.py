@@ -1,6 +1,6 @@
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
+from app.drills.harness import case, check, check_close, check_shape, dtype_name
 
 
 def concatenated(n, d):
@@ -42,9 +42,7 @@ def check_table(pe, expected, n, d):
 def shape(fn, ref):
     pe = fn(10, 8)
     check_shape(pe, (10, 8), "sinusoidal_pe(10, 8)")
-    check(
-        pe.dtype == torch.float32, f"expected float32, got {str(pe.dtype).removeprefix('torch.')}"
-    )
+    check(pe.dtype == torch.float32, f"expected float32, got {dtype_name(pe.dtype)}")
 
 
 @case("a worked example: sinusoidal_pe(2, 4)", visible=True)

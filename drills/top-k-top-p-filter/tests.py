@@ -1,6 +1,6 @@
 import torch
 
-from app.drills.harness import case, check, check_close, check_shape
+from app.drills.harness import case, check, check_close, check_shape, dtype_name
 
 INF = float("-inf")
 
@@ -13,8 +13,7 @@ def check_filtered(out, expected, what):
     check_shape(out, expected.shape, what)
     check(
         out.dtype == expected.dtype,
-        f"{what}: expected dtype {str(expected.dtype).removeprefix('torch.')}, "
-        f"got {str(out.dtype).removeprefix('torch.')}",
+        f"{what}: expected dtype {dtype_name(expected.dtype)}, got {dtype_name(out.dtype)}",
     )
     rows_out, rows_exp = out.reshape(-1, out.size(-1)), expected.reshape(-1, out.size(-1))
     for r, (got_row, want_row) in enumerate(zip(rows_out, rows_exp, strict=True)):
@@ -131,6 +130,6 @@ def dtypes(fn, ref):
     base = torch.randn(3, 16, generator=g) * 3
     for dtype in (torch.float64, torch.float16):
         logits = base.to(dtype)
-        name = str(dtype).removeprefix("torch.")
+        name = dtype_name(dtype)
         check_filtered(fn(logits, top_k=5), ref(logits, top_k=5), f"top_k=5 ({name})")
         check_filtered(fn(logits, top_p=0.5), ref(logits, top_p=0.5), f"top_p=0.5 ({name})")

@@ -23,7 +23,7 @@ from app.db import make_engine, migrate
 from app.demos import load_all
 from app.demos.runner import DemoRunner
 from app.srs import Srs
-from app.web import account, api, pages, study
+from app.web import account, api, errors, pages, study
 from app.web.auth import LocalAuth, SessionAuth
 from app.web.deps import LoginRequired, require_session, system_clock
 from app.web.schemas import Health, validation_error_handler
@@ -114,6 +114,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
 
     # Invalid input gets a 422 that never echoes it (NaN, lone surrogates: unencodable).
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # Browsers get an HTML error page in their language; /api and scripts keep the JSON.
+    errors.install(app)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:

@@ -4,7 +4,7 @@ It imports only the standard library and pydantic at the top. torch is imported 
 and ``run_drill``, which only the sandbox calls: the loader reads ``describe_cases`` from here in
 the web process, where torch is never imported.
 
-A drill's ``tests.py`` imports the helpers below::
+A drill's ``tests.py`` imports the helpers below (also ``check_grads``, ``randn``, ``dtype_name``)::
 
     from app.drills.harness import case, check, check_close, check_shape
 
@@ -396,9 +396,14 @@ def describe_cases(tests: str) -> list[CaseInfo]:
     Raises ``SyntaxError`` for unparsable text and ``ValueError`` for a ``@case`` whose arguments
     are not literals.
     """
+    return describe_tree(ast.parse(tests, filename=TESTS), tests)
+
+
+def describe_tree(tree: ast.Module, tests: str) -> list[CaseInfo]:
+    """``describe_cases`` for a ``tests.py`` already parsed (the loader parses it anyway)."""
     lines = tests.splitlines()
     out = []
-    for node in ast.parse(tests, filename=TESTS).body:
+    for node in tree.body:
         if not isinstance(node, ast.FunctionDef):
             continue
         for deco in node.decorator_list:

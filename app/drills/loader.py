@@ -23,7 +23,7 @@ from app.bank.loader import (
     _parse,
     _validation_issues,
 )
-from app.drills.harness import CaseInfo, describe_cases
+from app.drills.harness import CaseInfo, describe_tree
 from app.drills.models import Drill, DrillSpec
 
 SPEC = "drill.yaml"
@@ -134,7 +134,7 @@ def _load_one(folder: Path, known_questions: set[str] | None) -> Drill | list[Ba
     cases: list[CaseInfo] = []
     if "tests.py" in texts and "tests.py" in trees:
         try:
-            cases = describe_cases(texts["tests.py"])
+            cases = describe_tree(trees["tests.py"], texts["tests.py"])
         except ValueError as e:
             issue("tests.py", str(e))
         names = [c.name for c in cases]

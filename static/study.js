@@ -1,27 +1,87 @@
-// Mock interview countdown: shows the seconds left and moves on when time is up. Without this
-// file the interview still works; the server measures the time from the form's start stamp.
-// Pages arrive both as full loads and as htmx swaps (hx-boost), so it starts on either event,
-// once per countdown element, and stops when the element leaves the page.
+// Study pages: the mock-interview countdown, a typed answer kept across a reload, demos opened
+// once the answer is shown, and the offline page (service worker). Every page works without
+// this file; the server measures the interview's time from the URL's start stamp.
+// Pages arrive both as full loads and as htmx swaps (hx-boost), so each part starts on either.
 (function () {
   "use strict";
-  function start() {
+
+  // ---- mock interview: countdown from the server's start stamp, so a reload keeps the time --
+  function startCountdown() {
     var el = document.getElementById("countdown");
     var form = document.getElementById("mock-form");
     if (!el || !form || el.dataset.running) return;
     el.dataset.running = "1";
-    var left = parseInt(el.dataset.seconds, 10) || 0;
+    var total = parseInt(el.dataset.seconds, 10) || 0;
+    var startedAt = Date.parse(el.dataset.started || "");
+    var skew = Date.parse(el.dataset.now || "") - Date.now();  // server clock minus ours
+    function left() {
+      if (isNaN(startedAt)) return total;
+      var spent = ((Date.now() + (isNaN(skew) ? 0 : skew)) - startedAt) / 1000;
+      return Math.round(total - spent);
+    }
+    function paint(n) {
+      el.textContent = Math.max(0, n) + "s";
+      el.classList.toggle("urgent", n <= 10);
+    }
+    paint(left());
     var timer = setInterval(function () {
       if (!document.body.contains(el)) { clearInterval(timer); return; }  // navigated away
-      left -= 1;
-      el.textContent = Math.max(0, left) + "s";
-      if (left <= 10) el.classList.add("urgent");
-      if (left <= 0) {
+      var n = left();
+      paint(n);
+      if (n <= 0) {
         clearInterval(timer);
         form.requestSubmit ? form.requestSubmit() : form.submit();
       }
     }, 1000);
-    form.addEventListener("submit", function () { clearInterval(timer); });
+    form.addEventListener("submit", function () { clearInterval(timer); clearDraft(); });
+  }
+
+  // ---- the answer being typed survives a reload (kept per interview step, this tab only) ----
+  function draftKey() {
+    var form = document.getElementById("mock-form");
+    return form ? "tq-draft:" + (form.dataset.step || location.search) : null;
+  }
+  function clearDraft() {
+    var k = draftKey();
+    try { if (k) sessionStorage.removeItem(k); } catch (e) { /* storage off */ }
+  }
+  function keepDraft() {
+    var box = document.getElementById("mock-answer");
+    var k = draftKey();
+    if (!box || !k || box.dataset.kept) return;
+    box.dataset.kept = "1";
+    try {
+      var saved = sessionStorage.getItem(k);
+      if (saved && !box.value) box.value = saved;
+      box.addEventListener("input", function () { sessionStorage.setItem(k, box.value); });
+    } catch (e) { /* storage off: nothing kept */ }
+  }
+
+  // ---- review: the demos stay closed until the answer is shown ----------------------------
+  document.addEventListener("toggle", function (ev) {
+    if (!ev.target || ev.target.id !== "reveal" || !ev.target.open) return;
+    var demos = document.getElementById("demos");
+    if (demos && demos.dataset.afterReveal === "true") demos.open = true;
+  }, true);
+
+  function start() {
+    startCountdown();
+    keepDraft();
   }
   document.addEventListener("DOMContentLoaded", start);
   document.addEventListener("htmx:load", start);
+
+  // A boosted link followed while the server is down: load it for real, so that the service
+  // worker can show the offline page instead of nothing happening.
+  document.addEventListener("htmx:sendError", function (ev) {
+    var cfg = ev.detail && ev.detail.requestConfig;
+    if (cfg && cfg.verb === "get" && cfg.path) window.location.assign(cfg.path);
+  });
+
+  // ---- installable app: the service worker only answers when the server cannot -------------
+  if ("serviceWorker" in navigator && location.protocol !== "file:") {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* optional */ });
+    });
+  }
 })();

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
@@ -486,6 +486,16 @@ async def demo_run(request: Request, demo_id: str, runner: RunnerDep, bank: Bank
         questions=_questions_for_demo(bank, demo_id),
         source=_demo_source(demo),
         status_code=status,
+    )
+
+
+@router.get("/sw.js", include_in_schema=False)
+def service_worker() -> FileResponse:
+    # Served from the root, not /static, so that its scope is the whole site (the offline page).
+    return FileResponse(
+        REPO_ROOT / "static" / "sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
     )
 
 

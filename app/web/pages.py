@@ -34,6 +34,7 @@ from app.web.deps import (
     UserDep,
 )
 from app.web.i18n import translator
+from app.web.schemas import ChoiceForm, GradeForm
 from app.web.security import CSRF_FIELD, csrf_input, csrf_protect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -233,9 +234,7 @@ def review_page(
     )
     if settings.review_drills and settings.drills_enabled and not topic:
         # Drills are cards too: a due drill takes its turn by due time, on its own page.
-        drill = drill_service.most_overdue(
-            session, user.id, list(request.app.state.drills), now
-        )
+        drill = drill_service.most_overdue(session, user.id, list(request.app.state.drills), now)
         if drill and (item is None or item.card is None or drill[1] <= item.card.due):
             return RedirectResponse(f"/drills/{drill[0]}?from=review", status_code=303)
     here = "/review" + (f"?{request.url.query}" if request.url.query else "")
@@ -267,26 +266,22 @@ def grade(
     bank: BankDep,
     srs: SrsDep,
     now: NowDep,
-    rating: Annotated[int, Form(ge=1, le=4)],
-    next: Annotated[str | None, Form()] = None,
-    duration_ms: Annotated[str | None, Form(max_length=12)] = None,
+    form: Annotated[GradeForm, Form()],
 ) -> RedirectResponse:
-    # Filled in by JS (time from showing the card to grading); empty without JS.
-    duration = int(duration_ms) if duration_ms and duration_ms.isdigit() else None
     try:
         services.submit_review(
             session,
             user.id,
             question_id,
-            Grade(rating),
+            Grade(form.rating),
             now,
             srs,
             bank=bank,
-            duration_ms=duration,
+            duration_ms=form.duration_ms,
         )
     except services.NotFound:
         raise HTTPException(404, f"no question {question_id!r}") from None
-    return _redirect_with_flash(next, "graded")
+    return _redirect_with_flash(form.next, "graded")
 
 
 def _without_flash(url: str) -> str:
@@ -343,8 +338,8 @@ async def choose(
     q = bank.questions.get(question_id)
     if q is None:
         raise HTTPException(404, f"no question {question_id!r}")
-    form = await request.form()
-    picked = {int(v) for v in form.getlist("choice") if str(v).isdigit()}
+    form = ChoiceForm.parse(await request.form())
+    picked = set(form.choice)
     right = {i for i, c in enumerate(q.choices) if c.correct}
     feedback = {"picked": picked, "correct": picked == right}
     return _question_page(
@@ -357,7 +352,7 @@ async def choose(
         now=now,
         lang=lang,
         mode="browse",
-        next_url=_safe_next(str(form.get("next") or ""), f"/q/{q.id}"),
+        next_url=_safe_next(form.next, f"/q/{q.id}"),
         feedback=feedback,
     )
 

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
+from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from app.bank.models import Choice, Localized, LocalizedList
+from app.quiz import MAX_QUESTIONS
 
 
 class TopicOut(BaseModel):
@@ -163,3 +175,103 @@ def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse(status_code=422, content={"detail": validation_errors(exc.errors())})
+
+
+# ---- page forms ----------------------------------------------------------------------------------
+# Every field a page form posts is parsed by one of these models: a number is what pydantic reads
+# as an int ("²", "①", "٣" or 5000 digits are a 422, where isdigit() + int() was a 500), a time
+# is aware and within reason, and an empty optional field (a form without JavaScript) is None.
+
+
+def _blank_is_none(v: Any) -> Any:
+    return None if isinstance(v, str) and not v.strip() else v
+
+
+def _sane_time(v: datetime) -> datetime:
+    if not 2000 <= v.year < 2200:
+        raise ValueError("must be a time between 2000 and 2200")
+    return v
+
+
+def _clamp(lo: int, hi: int) -> AfterValidator:
+    # Where a page measured something (a time taken), an outlier is clamped, not refused.
+    return AfterValidator(lambda v: v if v is None else min(max(v, lo), hi))
+
+
+Blank = BeforeValidator(_blank_is_none)
+QuestionIds = Annotated[str, Field(max_length=MAX_QUESTIONS * 81, pattern=r"^[a-z0-9,-]+$")]
+Index = Annotated[int, Field(ge=0, lt=MAX_QUESTIONS)]
+ChoiceIndex = Annotated[int, Field(ge=0, le=100)]
+Seconds = Annotated[int, Field(ge=0), _clamp(0, 86_400)]
+SafeNext = Annotated[str | None, Blank, Field(max_length=2000)]
+
+
+class PageForm(BaseModel):
+    """A form read from ``await request.form()``; list fields take every value, other fields
+    the last one, and ``PREFIXED`` fields gather the keys that start with a prefix."""
+
+    model_config = ConfigDict(extra="ignore")
+    PREFIXED: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def parse(cls, form: FormData) -> Self:
+        hints = typing.get_type_hints(cls)
+        data: dict[str, Any] = {}
+        for name in cls.model_fields:
+            if name in cls.PREFIXED:
+                prefix = cls.PREFIXED[name]
+                data[name] = {
+                    k[len(prefix) :]: form.getlist(k) for k in form if k.startswith(prefix)
+                }
+            elif typing.get_origin(_unwrap(hints[name])) is list:
+                data[name] = form.getlist(name)
+            elif name in form:
+                data[name] = form.getlist(name)[-1]
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            raise HTTPException(422, validation_errors(e.errors())) from None
+
+
+def _unwrap(tp: Any) -> Any:
+    while typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+class GradeForm(BaseModel):
+    rating: Annotated[int, Field(ge=1, le=4)]
+    next: SafeNext = None
+    # Filled in by JS (time from showing the card to grading); empty without JS.
+    duration_ms: Annotated[
+        Annotated[int, Field(ge=0)] | None, Blank, _clamp(0, 24 * 3600 * 1000)
+    ] = None
+
+
+class ChoiceForm(PageForm):
+    choice: list[ChoiceIndex] = []
+    next: SafeNext = None
+
+
+class QuizAnswerForm(PageForm):
+    ids: QuestionIds
+    i: Index
+    right: Annotated[int, Field(ge=0, le=MAX_QUESTIONS)] = 0
+    choice: list[ChoiceIndex] = []
+
+
+class MockStepForm(PageForm):
+    ids: QuestionIds
+    i: Index
+    seconds: Annotated[int, _clamp(30, 900)] = 120
+    started: Annotated[AwareDatetime, AfterValidator(_sane_time)]
+    answer: list[Annotated[str, Field(max_length=20_000)]] = []
+    elapsed: list[Seconds] = []
+
+
+class MockGradeForm(PageForm):
+    PREFIXED: ClassVar[dict[str, str]] = {"points": "kp-"}
+
+    ids: QuestionIds
+    elapsed: list[Seconds] = []
+    points: dict[str, list[ChoiceIndex]] = {}  # kp-<question id>: indices of key points hit

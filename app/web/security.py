@@ -127,7 +127,13 @@ class SecurityMiddleware:
             await _plain(send, 403, b'{"detail":"cross-site request refused"}', b"application/json")
             return
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
+        # bytes.isdigit() is ASCII-only; more than 18 digits is over any limit (and int() of
+        # thousands of digits raises).
+        if (
+            length is not None
+            and length.isdigit()
+            and (len(length) > 18 or int(length) > self.max_body)
+        ):
             await _plain(send, 413, b"request body too large")
             return
         received = 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import secrets
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +20,7 @@ from app.drills.service import CARD_PREFIX
 from app.srs import Grade
 from app.web.deps import BankDep, LangDep, NowDep, SessionDep, SettingsDep, SrsDep, UserDep
 from app.web.pages import render
-from app.web.schemas import errors
+from app.web.schemas import MockGradeForm, MockStepForm, QuizAnswerForm, errors
 from app.web.security import csrf_protect, json_only
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -130,18 +129,13 @@ async def quiz_answer(
     srs: SrsDep,
     now: NowDep,
 ):
-    form = await request.form()
-    ids = str(form.get("ids", ""))
+    form = QuizAnswerForm.parse(await request.form())
+    ids, i, right = form.ids, form.i, form.right
     qids = _ids(bank, ids)
-    try:
-        i = int(str(form.get("i", "")))
-        right = int(str(form.get("right", "0")))
-    except ValueError:
-        raise HTTPException(422, "i and right must be integers") from None
     if not 0 <= i < len(qids) or not 0 <= right <= i:
         raise HTTPException(422, "question index out of range")
     q = bank.questions[qids[i]]
-    picked = {int(v) for v in form.getlist("choice") if str(v).isdigit()}
+    picked = set(form.choice)
     correct = quiz.is_correct(q, picked)
     if correct:
         right += 1
@@ -231,21 +225,15 @@ def mock_first(
 
 @router.post("/mock/q", response_class=HTMLResponse)
 async def mock_next(request: Request, bank: BankDep, lang: LangDep, now: NowDep):
-    form = await request.form()
-    ids = str(form.get("ids", ""))
+    form = MockStepForm.parse(await request.form())
+    ids, i, seconds = form.ids, form.i, form.seconds
     qids = _ids(bank, ids)
-    try:
-        i = int(str(form.get("i", "")))
-        seconds = min(900, max(30, int(str(form.get("seconds", "120")))))
-        started = datetime.fromisoformat(str(form.get("started", "")))
-    except ValueError:
-        raise HTTPException(422, "malformed interview form") from None
     if not 0 <= i < len(qids):
         raise HTTPException(422, "question index out of range")
-    answers = [str(a)[:4000] for a in form.getlist("answer")][: i + 1]
-    elapsed = [min(int(e), 86_400) for e in form.getlist("elapsed") if str(e).isdigit()][:i]
+    answers = [a[:4000] for a in form.answer][: i + 1]
+    elapsed = form.elapsed[:i]
     # Server-side time, so the summary is honest without JavaScript too.
-    elapsed.append(max(0, int((now - started).total_seconds())))
+    elapsed.append(min(86_400, max(0, int((now - form.started).total_seconds()))))
     if i + 1 < len(qids):
         return _mock_page(request, lang, bank, now, ids, qids, i + 1, seconds, answers, elapsed)
     items = [
@@ -268,14 +256,13 @@ async def mock_grade(
     srs: SrsDep,
     now: NowDep,
 ):
-    form = await request.form()
-    ids = str(form.get("ids", ""))
+    form = MockGradeForm.parse(await request.form())
+    ids, elapsed = form.ids, form.elapsed
     qids = _ids(bank, ids)
-    elapsed = [min(int(e), 86_400) for e in form.getlist("elapsed") if str(e).isdigit()]
     hits = []
     for qid in qids:
         total = len(bank.questions[qid].key_points.en)
-        hit = len({v for v in form.getlist(f"kp-{qid}") if str(v).isdigit() and int(v) < total})
+        hit = len({v for v in form.points.get(qid, []) if v < total})
         services.submit_review(
             session, user.id, qid, quiz.grade_from_points(hit, total), now, srs, bank=bank
         )

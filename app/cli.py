@@ -33,7 +33,11 @@ def check(
     drills_dir = drills_dir or settings.drills_dir
     try:
         bank = load_checked_bank(directory)
-        drills = load_drills(drills_dir, known_questions=set(bank.questions))
+        drills = load_drills(
+            drills_dir,
+            known_questions=set(bank.questions),
+            known_topics={t.id for t in bank.topics},
+        )
     except BankError as e:
         for issue in e.issues:
             typer.echo(str(issue), err=True)

@@ -59,7 +59,9 @@ def _read_yaml(path: Path, fname: str) -> tuple[yaml.Node | None, object] | Bank
         )
 
 
-def _load_one(folder: Path, known_questions: set[str] | None) -> Drill | list[BankIssue]:
+def _load_one(
+    folder: Path, known_questions: set[str] | None, known_topics: set[str] | None = None
+) -> Drill | list[BankIssue]:
     did = folder.name
     issues: list[BankIssue] = []
 
@@ -116,6 +118,8 @@ def _load_one(folder: Path, known_questions: set[str] | None) -> Drill | list[Ba
             line=yaml_line("id"),
             field="id",
         )
+    if known_topics is not None and spec.topic not in known_topics:
+        issue(SPEC, f"unknown topic '{spec.topic}'", line=yaml_line("topic"), field="topic")
     for j, qid in enumerate(spec.questions):
         if known_questions is not None and qid not in known_questions:
             issue(
@@ -161,7 +165,11 @@ def _load_one(folder: Path, known_questions: set[str] | None) -> Drill | list[Ba
     )
 
 
-def load_drills(directory: Path, known_questions: set[str] | None = None) -> dict[str, Drill]:
+def load_drills(
+    directory: Path,
+    known_questions: set[str] | None = None,
+    known_topics: set[str] | None = None,
+) -> dict[str, Drill]:
     """Read every ``<id>/`` folder in ``directory``. Raises :class:`BankError` listing all problems.
 
     ``known_questions``: when given, every drill's ``questions`` entry must be one of these ids.
@@ -177,7 +185,7 @@ def load_drills(directory: Path, known_questions: set[str] | None = None) -> dic
     drills: dict[str, Drill] = {}
     issues: list[BankIssue] = []
     for folder in folders:
-        loaded = _load_one(folder, known_questions)
+        loaded = _load_one(folder, known_questions, known_topics)
         if isinstance(loaded, Drill):
             drills[loaded.id] = loaded
         else:

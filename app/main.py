@@ -22,8 +22,9 @@ from app.config import REPO_ROOT, Settings, get_settings
 from app.db import make_engine, migrate
 from app.demos import load_all
 from app.demos.runner import DemoRunner
+from app.drills.loader import load_drills
 from app.srs import Srs
-from app.web import account, api, errors, pages, study
+from app.web import account, api, drills, errors, pages, study
 from app.web.auth import LocalAuth, SessionAuth
 from app.web.deps import LoginRequired, require_session, system_clock
 from app.web.schemas import Health, validation_error_handler
@@ -71,6 +72,12 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     )
     app.state.settings = settings
     app.state.bank = bank
+    # Refuse to start on a broken drill, as on a broken bank (BankError names file, id, field).
+    app.state.drills = load_drills(
+        settings.drills_dir,
+        known_questions=set(bank.questions),
+        known_topics={t.id for t in bank.topics},
+    )
     app.state.engine = engine
     app.state.srs = Srs(settings.desired_retention, fuzz=settings.fsrs_fuzz)
     pool = ComputePool(settings.pool_limits, socket=settings.compute_socket)
@@ -93,6 +100,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.include_router(account.router)
     app.include_router(study.api)
     app.include_router(study.router)
+    app.include_router(drills.api)
+    app.include_router(drills.router)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz() -> Health:

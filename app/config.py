@@ -70,12 +70,18 @@ class Settings(BaseSettings):
     # "auto": CUDA when torch sees a GPU, else the CPU. The demos are sized for a CPU.
     demo_device: Literal["auto", "cpu", "cuda"] = "auto"
     drills_enabled: bool = Field(default=True, description="Learners may run code (drills).")
+    review_drills: bool = Field(default=True, description="Due drills take turns in /review.")
     drill_memory_mb: int = Field(default=512, ge=64, description="Memory of one drill run.")
 
     @model_validator(mode="after")
     def _shared_needs_a_secret(self) -> Settings:
-        if self.auth_enabled and self.secret_key == DEV_SECRET:
-            raise ValueError("accounts are on: set TQ_SECRET_KEY to a long random value")
+        if self.auth_enabled and (
+            self.secret_key == DEV_SECRET or len(self.secret_key) < MIN_SECRET
+        ):
+            raise ValueError(
+                f"accounts are on: set TQ_SECRET_KEY to a random value of at least {MIN_SECRET} "
+                f"characters, e.g. the output of: {SECRET_HOWTO}"
+            )
         return self
 
     @property

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from app.bank.models import Lang, Question, Topic, TopicFile
 
@@ -119,6 +120,7 @@ class Bank(BaseModel):
 
     topics: list[Topic]
     questions: dict[str, Question]
+    _index: Any = PrivateAttr(default=None)  # the search index, built on the first search
 
     def in_topic(self, topic_id: str) -> list[Question]:
         return [q for q in self.questions.values() if q.topic == topic_id]
@@ -127,18 +129,19 @@ class Bank(BaseModel):
         return next((t for t in self.topics if t.id == topic_id), None)
 
     def search(self, text: str) -> list[Question]:
-        """Case-insensitive substring search over prompts and answers in both languages."""
-        needle = text.strip().lower()
-        if not needle:
+        """Questions ranked by relevance to ``text`` in both languages (``app.search``: Chinese
+        word segmentation, width and case folding, BM25 over prompt, tags, key points, answer);
+        a plain substring match when no word of the query is in the index (a symbol)."""
+        from app import search  # jieba loads on the first search, not at import
+
+        if not text.strip():
             return list(self.questions.values())
-        hits = []
-        for q in self.questions.values():
-            hay = " ".join(
-                [q.id, q.prompt.zh, q.prompt.en, q.answer.zh, q.answer.en, " ".join(q.tags)]
-            ).lower()
-            if needle in hay:
-                hits.append(q)
-        return hits
+        if self._index is None:
+            self._index = search.Index.build(self.questions.values())
+        ranked = self._index.rank(text)
+        if ranked:
+            return [self.questions[qid] for qid, _ in ranked]
+        return search.substring_hits(self.questions.values(), text)
 
     def filter(
         self,

@@ -21,6 +21,7 @@ from app.demos import Demo
 from app.demos.runner import DemoFailed, DemoNotFound
 from app.drills import service as drill_service
 from app.render import render_markdown
+from app.search import tag_groups
 from app.srs import Grade, humanize
 from app.web.api import card_out, param_errors
 from app.web.deps import (
@@ -127,7 +128,7 @@ def question_list(
         f_difficulty=difficulty or [],
         f_soul=soul,
         f_tag=tag,
-        all_tags=sorted({t for x in bank.questions.values() for t in x.tags}),
+        tag_groups=tag_groups(bank.questions.values(), [tp.id for tp in bank.topics]),
         f_q=q or "",
         title=title,
     )

@@ -32,9 +32,9 @@ TRACE_TILES = 16  # rows of the running-max table
 
 
 class Params(DemoParams):
-    n: int = Field(64, ge=2, le=512, description="Sequence length (queries = keys).")
+    n: int = Field(64, ge=2, le=256, description="Sequence length (queries = keys).")
     d: int = Field(32, ge=2, le=128, description="Head width.")
-    tile: int = Field(16, ge=1, le=512, description="Keys per tile.")
+    tile: int = Field(16, ge=1, le=256, description="Keys per tile.")
     logit_scale: float = Field(
         1.0,
         ge=0.1,

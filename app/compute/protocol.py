@@ -39,6 +39,20 @@ class DrillJob(BaseModel):
     wall_s: float = Field(gt=0, le=60)
 
 
+class FitJob(BaseModel):
+    """Fit a member's FSRS weights to their review log, or simulate the workload at each desired
+    retention (app/compute/fit.py). Runs for up to ``timeout_s``, its own bound: a fit over
+    thousands of reviews takes far longer than a demo, and must still end."""
+
+    kind: Literal["fit"] = "fit"
+    task: Literal["fit", "workload"] = "fit"
+    # (card number, rating 1-4, unix time of the review, milliseconds spent or None)
+    reviews: list[tuple[int, int, float, int | None]] = Field(max_length=200_000)
+    parameters: list[float] | None = Field(None, min_length=21, max_length=21)
+    bank_size: int = Field(0, ge=0, le=100_000)
+    timeout_s: float = Field(120.0, gt=0, le=300)
+
+
 class JobReply(BaseModel):
     """What a job came to. ``error`` is None on success; otherwise one of the codes below, and
     ``message`` says what happened in a sentence a learner can read."""

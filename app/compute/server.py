@@ -30,6 +30,7 @@ from app.compute.limits import PoolLimits
 from app.compute.protocol import (
     DemoJob,
     DrillJob,
+    FitJob,
     JobReply,
     ProtocolError,
     encode,
@@ -137,9 +138,13 @@ class Supervisor:
         kind = msg.get("kind")
         if kind == "stats":
             return JobReply(result_json=json.dumps(self.stats | {"pending": self.pending}))
-        job: DemoJob | DrillJob = (
-            DrillJob.model_validate(msg) if kind == "drill" else DemoJob.model_validate(msg)
-        )
+        job: DemoJob | DrillJob | FitJob
+        if kind == "drill":
+            job = DrillJob.model_validate(msg)
+        elif kind == "fit":
+            job = FitJob.model_validate(msg)
+        else:
+            job = DemoJob.model_validate(msg)
         key = self.cache.key(job) if isinstance(job, DemoJob) else None
         if key is not None and (hit := self.cache.get(key)) is not None:
             return JobReply(result_json=hit, cached=True)
@@ -159,9 +164,15 @@ class Supervisor:
             self.cache.put(key, reply.result_json)
         return reply
 
-    async def _on_worker(self, job: DemoJob | DrillJob) -> JobReply:
+    async def _on_worker(self, job: DemoJob | DrillJob | FitJob) -> JobReply:
         # A drill bounds its own child's wall time; the outer guard only catches a stuck worker.
-        timeout = job.wall_s + 5 if isinstance(job, DrillJob) else self.limits.job_timeout_s
+        # A fit carries its own bound (at most 300 s, FitJob): minutes, where a demo has seconds.
+        if isinstance(job, DrillJob):
+            timeout = job.wall_s + 5
+        elif isinstance(job, FitJob):
+            timeout = job.timeout_s
+        else:
+            timeout = self.limits.job_timeout_s
         w = await self.idle.get()
         while not w.alive():  # died while idle (e.g. the kernel's OOM killer): not this job's fault
             self.stats["crashes"] += 1

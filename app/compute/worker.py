@@ -15,7 +15,7 @@ import time
 import traceback
 
 from app.compute.limits import PoolLimits
-from app.compute.protocol import DemoJob, DrillJob, JobReply, encode, recv_frame
+from app.compute.protocol import DemoJob, DrillJob, FitJob, JobReply, encode, recv_frame
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -78,6 +78,10 @@ def handle(msg: dict, limits: PoolLimits, device: str) -> JobReply:
             from app.compute.sandbox import run_submission
 
             return run_submission(DrillJob.model_validate(msg), limits)
+        if msg.get("kind") == "fit":
+            from app.compute.fit import run_fit
+
+            return run_fit(FitJob.model_validate(msg))
         return run_demo(DemoJob.model_validate(msg), device)
     except Exception as e:  # a job's failure is the job's, never the worker's
         if _is_oom(e):

@@ -16,6 +16,7 @@ from app.config import Settings
 from app.demos.runner import DemoRunner
 from app.models import User
 from app.srs import Srs
+from app.study import prefs as study_prefs
 
 Clock = Callable[[], datetime]
 
@@ -37,10 +38,6 @@ async def get_settings(request: Request) -> Settings:
 
 async def get_bank(request: Request) -> Bank:
     return request.app.state.bank
-
-
-async def get_srs(request: Request) -> Srs:
-    return request.app.state.srs
 
 
 async def get_runner(request: Request) -> DemoRunner:
@@ -68,6 +65,18 @@ def get_user(request: Request, session: Annotated[Session, Depends(get_session)]
     if user is None:
         raise _login_required(request)
     return user
+
+
+def get_srs(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    user: Annotated[User, Depends(get_user)],
+) -> Srs:
+    """The member's scheduler: their fitted FSRS weights and desired retention (app/study),
+    one shared immutable Srs per distinct setting."""
+    return study_prefs.srs_for(
+        request.app.state, study_prefs.for_request(request, session, user.id)
+    )
 
 
 # What a stranger may reach in accounts mode: logging in, registering, the health check (and the

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -82,15 +83,40 @@ def _start_of_day(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def new_cards_today(session: Session, user_id: int, now: datetime) -> int:
-    """Cards first seen today (UTC day): a review whose card had no state before."""
+def day_start(now: datetime, tz: str = "UTC", hour: int = 0) -> datetime:
+    """When the user's current study day began, in UTC: the latest local ``hour``:00 in ``tz``
+    at or before ``now``. UTC midnight is 08:00 in Shanghai, so a UTC day would cut a Chinese
+    evening in two; a day starting at 04:00 keeps a late session in one day, as Anki does."""
+    local = now.astimezone(ZoneInfo(tz))
+    start = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if start > local:
+        start -= timedelta(days=1)
+    # ZoneInfo derives the offset from the wall time, so this is right across a DST change.
+    return start.astimezone(UTC)
+
+
+def next_day_start(start: datetime, tz: str = "UTC", hour: int = 0) -> datetime:
+    """The start of the study day after the one that began at ``start`` (23-25 h later on DST
+    days)."""
+    local = start.astimezone(ZoneInfo(tz)).replace(tzinfo=None) + timedelta(days=1)
+    return local.replace(
+        hour=hour, minute=0, second=0, microsecond=0, tzinfo=ZoneInfo(tz)
+    ).astimezone(UTC)
+
+
+def new_cards_today(
+    session: Session, user_id: int, now: datetime, *, since: datetime | None = None
+) -> int:
+    """Cards first seen today: a review whose card had no state before. ``since``: when the
+    user's day began (default: UTC midnight). Cram answers introduce nothing."""
     return session.exec(
         select(func.count())
         .select_from(ReviewLog)
         .where(
             ReviewLog.user_id == user_id,
             ReviewLog.card_before.is_(None),  # type: ignore[union-attr]
-            ReviewLog.reviewed_at >= _start_of_day(now),
+            ReviewLog.reviewed_at >= (since or _start_of_day(now)),
+            ReviewLog.cram == False,  # noqa: E712 (SQL, not Python)
         )
     ).one()
 
@@ -148,9 +174,13 @@ def next_card(
     exclude: set[str] | None = None,
     cards: dict[str, CardState] | None = None,
     new_today: int | None = None,
+    since: datetime | None = None,
+    early: Sequence[str] = (),
 ) -> QueueItem | None:
-    """The most overdue card among ``questions`` (default: the whole bank), else a new card while
-    today's new-card allowance lasts. ``exclude`` skips ids (e.g. the card just shown)."""
+    """The most overdue card among ``questions`` (default: the whole bank), then the ``early``
+    cards (an interview plan's reviews ahead of their due date, in order, each once a day), else
+    a new card while today's new-card allowance lasts. ``exclude`` skips ids (e.g. the card just
+    shown); ``since`` is when the user's day began (default: UTC midnight)."""
     pool = questions if questions is not None else list(bank.questions.values())
     exclude = exclude or set()
     # ``cards`` / ``new_today`` may be passed in by a caller that also needs them (one read each).
@@ -163,14 +193,90 @@ def next_card(
     if due:
         qid = min(due)[1]
         return QueueItem(bank.questions[qid], cards[qid])
+    since = since or _start_of_day(now)
+    in_pool = {q.id for q in pool}
+    for qid in early:
+        c = cards.get(qid)
+        if qid in in_pool and qid not in exclude and _is_early(c, now, since):
+            return QueueItem(bank.questions[qid], c)
     if new_today is None:
-        new_today = new_cards_today(session, user_id, now)
+        new_today = new_cards_today(session, user_id, now, since=since)
     if new_today < new_per_day:
         for q in pool:
             c = cards.get(q.id)
             if q.id not in exclude and _is_new(c) and (c is None or _available(c, now)):
                 return QueueItem(q, None)
     return None
+
+
+def _is_early(row: CardState | None, now: datetime, since: datetime) -> bool:
+    """A seen card, not held, not yet due, and not already reviewed today."""
+    return (
+        row is not None
+        and row.reps > 0
+        and _available(row, now)
+        and row.due > now
+        and (row.last_review is None or row.last_review < since)
+    )
+
+
+@dataclass(frozen=True)
+class SessionCounts:
+    """What is left of today's session, as the counters during review show it."""
+
+    new_left: int  # new cards still allowed today (and available)
+    learning_due: int  # learning/relearning cards due now
+    review_due: int  # review cards due now
+    early_left: int  # plan cards to review ahead of their due date today
+    learning_later: int  # learning/relearning cards due later in this study day
+    next_learning_at: datetime | None  # when the first of those comes back
+
+
+def session_counts(
+    session: Session,
+    user_id: int,
+    card_ids: Sequence[str],
+    now: datetime,
+    *,
+    new_per_day: int,
+    since: datetime,
+    until: datetime,
+    cards: dict[str, CardState] | None = None,
+    new_today: int | None = None,
+    early: Sequence[str] = (),
+) -> SessionCounts:
+    """Counters for the session over ``card_ids`` (questions, and drills when they take turns):
+    new / learning / due left, and the learning cards that come back before ``until`` (the end
+    of the user's study day)."""
+    cards = cards if cards is not None else cards_by_question(session, user_id)
+    learning_due = review_due = learning_later = unseen = 0
+    next_learning: datetime | None = None
+    for cid in card_ids:
+        row = cards.get(cid)
+        if _is_new(row):
+            unseen += row is None or _available(row, now)
+            continue
+        assert row is not None
+        if not _available(row, now):
+            continue
+        learning = row.state in (1, 3)
+        if row.due <= now:
+            learning_due += learning
+            review_due += not learning
+        elif learning and row.due < until:
+            learning_later += 1
+            next_learning = row.due if next_learning is None else min(next_learning, row.due)
+    if new_today is None:
+        new_today = new_cards_today(session, user_id, now, since=since)
+    early_left = sum(1 for cid in early if _is_early(cards.get(cid), now, since))
+    return SessionCounts(
+        new_left=min(unseen, max(0, new_per_day - new_today)),
+        learning_due=learning_due,
+        review_due=review_due,
+        early_left=early_left,
+        learning_later=learning_later,
+        next_learning_at=next_learning,
+    )
 
 
 def queue_counts(
@@ -182,13 +288,14 @@ def queue_counts(
     new_per_day: int,
     cards: dict[str, CardState] | None = None,
     new_today: int | None = None,
+    since: datetime | None = None,
 ) -> tuple[int, int]:
     """(due now, new cards still allowed today)."""
     cards = cards if cards is not None else cards_by_question(session, user_id)
     due = sum(1 for qid in bank.questions if _is_due(cards.get(qid), now))
     unseen = sum(1 for qid in bank.questions if _is_new(cards.get(qid)))
     if new_today is None:
-        new_today = new_cards_today(session, user_id, now)
+        new_today = new_cards_today(session, user_id, now, since=since)
     left = max(0, new_per_day - new_today)
     return due, min(unseen, left)
 
@@ -294,6 +401,10 @@ def undo_last(session: Session, user_id: int) -> ReviewLog | None:
     ).first()
     if last is None:
         return None
+    if last.cram:  # a cram answer moved no card: undoing it only removes the answer
+        session.exec(delete(ReviewLog).where(ReviewLog.id == last.id))
+        session.commit()
+        return last
     row = session.exec(
         select(CardState).where(
             CardState.user_id == user_id, CardState.question_id == last.question_id
@@ -357,5 +468,6 @@ def set_hold(
     return row
 
 
-def tomorrow(now: datetime) -> datetime:
-    return _start_of_day(now) + timedelta(days=1)
+def tomorrow(now: datetime, tz: str = "UTC", hour: int = 0) -> datetime:
+    """When the user's next study day begins (bury until then)."""
+    return next_day_start(day_start(now, tz, hour), tz, hour)

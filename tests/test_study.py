@@ -33,22 +33,20 @@ def test_quiz_start_picks_only_multiple_choice_questions(client):
 
 def test_right_answer_scores_and_records_nothing(client):
     r = client.post(
-        "/quiz/q",
-        data={"csrf_token": _token(client), "ids": QID, "i": "0", "right": "0", "choice": "0"},
+        "/quiz/q", data={"csrf_token": _token(client), "ids": QID, "i": "0", "choice": "0"}
     )
     assert r.status_code == 200
     assert 'id="quiz-verdict"' in r.text and "verdict ok" in r.text
-    assert f"ids={QID}&i=1&right=1" in r.text.replace("&amp;", "&")
+    assert 'id="quiz-score">1<' in r.text
+    assert f"/quiz/q?ids={QID}&i=1&a=0" in r.text.replace("&amp;", "&")  # "next" carries it
     assert _reviews(client) == []  # quiz luck must not stretch intervals
 
 
 def test_wrong_answer_schedules_the_card_with_again(client, clock):
     r = client.post(
-        "/quiz/q",
-        data={"csrf_token": _token(client), "ids": QID, "i": "0", "right": "0", "choice": "1"},
+        "/quiz/q", data={"csrf_token": _token(client), "ids": QID, "i": "0", "choice": "1"}
     )
-    assert "verdict bad" in r.text
-    assert "right=0" in r.text.replace("&amp;", "&")
+    assert "verdict bad" in r.text and 'id="quiz-score">0<' in r.text
     logs = _reviews(client)
     assert [(x["question_id"], x["rating"]) for x in logs] == [(QID, 1)]
     card = client.get(f"/api/cards/{QID}").json()
@@ -61,28 +59,33 @@ def test_reloading_the_feedback_page_records_nothing_more(client):
     the browser's back and forward, shows the same verdict and writes no second review."""
     r = client.post(
         "/quiz/q",
-        data={"csrf_token": _token(client), "ids": QID, "i": "0", "right": "0", "choice": "1"},
+        data={"csrf_token": _token(client), "ids": QID, "i": "0", "choice": "1"},
         follow_redirects=False,
     )
     assert r.status_code == 303
     feedback = r.headers["location"]
-    assert f"ids={QID}&i=0&right=0&picked=1" in feedback
+    assert feedback == f"/quiz/q?ids={QID}&i=0&a=1"
     for _ in range(3):
         page = client.get(feedback)
         assert page.status_code == 200 and "verdict bad" in page.text
     assert len(_reviews(client)) == 1
 
 
-def test_quiz_done_shows_the_score(client):
-    r = client.get(f"/quiz/done?ids={QID}&right=1")
+def test_quiz_done_counts_the_score_from_the_answers_not_the_url(client):
+    r = client.get(f"/quiz/done?ids={QID}&a=0")
     assert r.status_code == 200 and "1 / 1" in r.text
+    # A score in the address is ignored: only the answers count.
+    r = client.get(f"/quiz/done?ids={QID}&a=1&right=1")
+    assert "0 / 1" in r.text
+    # The summary marks the question missed and links to it.
+    li = re.search(r'<li class="(\w+)" data-question="([^"]+)">(.*?)</li>', r.text, re.S)
+    assert li.group(1) == "missed" and li.group(2) == QID and f'href="/q/{QID}"' in li.group(3)
 
 
 def test_quiz_refuses_unknown_or_tampered_state(client):
     assert client.get("/quiz/q?ids=nope&i=0").status_code == 404
-    r = client.post(
-        "/quiz/q", data={"csrf_token": _token(client), "ids": QID, "i": "5", "right": "0"}
-    )
+    assert client.get(f"/quiz/q?ids={QID}&a=0-1-2").status_code == 422  # more answers than qs
+    r = client.post("/quiz/q", data={"csrf_token": _token(client), "ids": QID, "i": "5"})
     assert r.status_code == 422
 
 

@@ -5,6 +5,7 @@ POST answered by a redirect to a GET page."""
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 HTML = {"accept": "text/html,application/xhtml+xml", "accept-language": "en"}
 QID = "soul-04-fixture-scaling"
@@ -72,3 +73,75 @@ def test_review_keeps_demos_closed_until_the_answer_is_shown(client):
     html = client.get(f"/q/{QID}", headers=HTML).text
     box = re.search(r'<details class="demos demos-box" id="demos"([^>]*)>', html)
     assert box and " open" in box.group(1)
+
+
+def test_check_on_a_question_redirects_to_a_page_that_reloads(client):
+    token = client.cookies.get("tq_csrf")
+    r = client.post(
+        f"/q/{QID}/choose",
+        data={"csrf_token": token, "choice": "1", "next": "/review"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    url = r.headers["location"]
+    assert url.startswith(f"/q/{QID}?picked=1&next=%2Freview")
+    for _ in range(2):  # reload: the same verdict, no 405
+        page = client.get(url.split("#")[0], headers=HTML)
+        assert page.status_code == 200 and 'id="mc-verdict"' in page.text
+        assert "verdict bad" in page.text
+    # An old history entry pointing at the POST address lands on the question, not a 405.
+    old = client.get(f"/q/{QID}/choose", headers=HTML, follow_redirects=False)
+    assert old.status_code == 303 and old.headers["location"] == f"/q/{QID}"
+
+
+def _hidden(html: str, name: str) -> list[str]:
+    return re.findall(rf'name="{name}" value="([^"]*)"', html)
+
+
+def test_mock_interview_lives_in_its_address(client, clock):
+    r = client.get("/mock/start?n=2&seconds=60", follow_redirects=False)
+    first = r.headers["location"]
+    assert "started=" in first  # stamped when shown: a reload keeps the time
+    page = client.get(first, headers=HTML)
+    qid = re.search(r'id="mock-card" data-question="([^"]+)"', page.text).group(1)
+    clock.advance(seconds=20)
+    again = client.get(first, headers=HTML)  # reload 20 s later: same question, 40 s left
+    assert f'data-question="{qid}"' in again.text and ">40s<" in again.text
+    # "Next" is a GET that redirects to the next question's own address.
+    query = {k: v[0] for k, v in parse_qs(urlsplit(first).query).items()}
+    step = client.get(
+        "/mock/next", params={**query, "answer": "缩放防止 softmax 饱和"}, follow_redirects=False
+    )
+    assert step.status_code == 303
+    second = step.headers["location"]
+    assert "i=1" in second and "elapsed=20" in second and "t=" in second
+    page = client.get(second, headers=HTML)
+    assert page.status_code == 200 and f'data-question="{qid}"' not in page.text
+    assert client.get(second, headers=HTML).text.count('id="mock-card"') == 1  # reload works
+    query = {k: v for k, v in parse_qs(urlsplit(second).query).items()}
+    query = {k: (v if k == "elapsed" else v[0]) for k, v in query.items()}
+    done = client.get("/mock/next", params={**query, "answer": "second"}, follow_redirects=False)
+    grade = done.headers["location"]
+    assert grade.startswith("/mock/grade?")
+    page = client.get(grade, headers=HTML)
+    assert 'id="mock-grade"' in page.text
+    assert "缩放防止 softmax 饱和" in page.text and "second" in page.text
+    assert client.get(grade, headers=HTML).status_code == 200  # and the grading page reloads
+
+
+def test_mock_summary_lists_only_topics_not_fully_covered(client):
+    ids = f"{QID},alpha-two"
+    kp = client.get(f"/api/questions/{QID}").json()["key_points"]["en"]
+    r = client.get(f"/mock/done?ids={ids}&hits={len(kp)},0", headers=HTML)
+    assert "Topics to work on" in r.text and "weakest topics" not in r.text
+    weak = re.search(r'<ol id="weak-topics".*?</ol>', r.text, re.S).group(0)
+    assert "100%" not in weak and "0%" in weak
+
+
+def test_long_answers_still_fit_the_address():
+    from app.web.study import MOCK_URL_BUDGET, _fit, pack_answers, unpack_answers
+
+    answers = ["注意力" * 1300, "LayerNorm " * 400, "", "短"]
+    packed = pack_answers(_fit(answers))
+    assert len(packed) <= MOCK_URL_BUDGET
+    assert unpack_answers(packed) == answers  # compressible text survives intact

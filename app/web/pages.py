@@ -7,7 +7,7 @@ import inspect
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -195,10 +195,18 @@ def question_page(
     next: str | None = None,
     typed: Annotated[str | None, Query(max_length=4000)] = None,
     flash: str | None = None,
+    picked: Annotated[str | None, Query(max_length=300, pattern=r"^[0-9.]*$")] = None,
 ):
+    """A question; with ``picked`` (where "Check" redirects: the options ticked, joined by
+    "."), the multiple-choice feedback, so that the result can be reloaded or bookmarked."""
     q = bank.questions.get(question_id)
     if q is None:
         raise HTTPException(404, f"no question {question_id!r}")
+    feedback = None
+    if picked is not None and q.choices:
+        chosen = {int(v) for v in picked.split(".") if v} & set(range(len(q.choices)))
+        right = {i for i, c in enumerate(q.choices) if c.correct}
+        feedback = {"picked": chosen, "correct": chosen == right}
     return _question_page(
         request,
         q,
@@ -212,6 +220,7 @@ def question_page(
         next_url=_safe_next(next, f"/q/{q.id}"),
         typed=typed,
         flash=flash,
+        feedback=feedback,
     )
 
 
@@ -325,37 +334,25 @@ def hold(
     return _redirect_with_flash(next, flash)
 
 
-@router.post("/q/{question_id}/choose", response_class=HTMLResponse)
-async def choose(
-    request: Request,
-    question_id: str,
-    session: SessionDep,
-    user: UserDep,
-    bank: BankDep,
-    srs: SrsDep,
-    now: NowDep,
-    lang: LangDep,
-):
+@router.post("/q/{question_id}/choose")
+async def choose(request: Request, question_id: str, bank: BankDep) -> RedirectResponse:
+    """ "Check" on a question's multiple choice: records nothing, so it redirects to the GET page
+    that shows the feedback (Post/Redirect/Get: a reload never meets a POST-only address)."""
     q = bank.questions.get(question_id)
     if q is None:
         raise HTTPException(404, f"no question {question_id!r}")
     form = ChoiceForm.parse(await request.form())
-    picked = set(form.choice)
-    right = {i for i, c in enumerate(q.choices) if c.correct}
-    feedback = {"picked": picked, "correct": picked == right}
-    return _question_page(
-        request,
-        q,
-        session=session,
-        user=user,
-        bank=bank,
-        srs=srs,
-        now=now,
-        lang=lang,
-        mode="browse",
-        next_url=_safe_next(form.next, f"/q/{q.id}"),
-        feedback=feedback,
-    )
+    picked = ".".join(str(k) for k in sorted(set(form.choice)))
+    query = {"picked": picked}
+    if form.next and _safe_next(form.next, "") and form.next != f"/q/{q.id}":
+        query["next"] = _safe_next(form.next)
+    return RedirectResponse(f"/q/{q.id}?{urlencode(query)}#choices", status_code=303)
+
+
+@router.get("/q/{question_id}/choose")
+def choose_reload(question_id: str) -> RedirectResponse:
+    # An address left in the history by an older page: show the question.
+    return RedirectResponse(f"/q/{quote(question_id)}", status_code=303)
 
 
 # ---- demos ---------------------------------------------------------------------------------

@@ -4,15 +4,19 @@ and forms (question ids, position, answers), so nothing is stored until a grade 
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 import secrets
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from starlette.background import BackgroundTask
 
 from app import exchange, quiz, services, stats
@@ -20,7 +24,15 @@ from app.drills.service import CARD_PREFIX
 from app.srs import Grade
 from app.web.deps import BankDep, LangDep, NowDep, SessionDep, SettingsDep, SrsDep, UserDep
 from app.web.pages import render
-from app.web.schemas import MockGradeForm, MockStepForm, QuizAnswerForm, errors
+from app.web.schemas import (
+    ChoiceIndex,
+    Index,
+    MockGradeForm,
+    MockStepForm,
+    PageForm,
+    QuestionIds,
+    errors,
+)
 from app.web.security import csrf_protect, json_only
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -84,7 +96,35 @@ def quiz_begin(
     ids = filters.pick(bank, n, need_choices=True)
     if not ids:
         return RedirectResponse("/quiz?empty=1", status_code=303)
-    return RedirectResponse(f"/quiz/q?ids={','.join(ids)}&i=0&right=0", status_code=303)
+    return RedirectResponse(f"/quiz/q?ids={','.join(ids)}&i=0", status_code=303)
+
+
+# A quiz's answers live in its URL: one entry per answered question, the picked option indices
+# joined by ".", "x" for none, entries joined by "-" (e.g. "1-0.2-x"). The score is computed
+# from them, never read from the URL.
+Answers = Annotated[str, Query(max_length=quiz.MAX_QUESTIONS * 8, pattern=r"^[0-9.x-]*$")]
+
+
+def _parse_answers(raw: str, qids: list[str]) -> list[set[int]]:
+    if not raw:
+        return []
+    entries = raw.split("-")
+    if len(entries) > len(qids):
+        raise HTTPException(422, "more answers than questions")
+    return [set() if e == "x" else {int(v) for v in e.split(".") if v} for e in entries]
+
+
+def _format_answers(answers: list[set[int]]) -> str:
+    return "-".join(".".join(str(k) for k in sorted(a)) or "x" for a in answers)
+
+
+def _quiz_url(ids: str, i: int, answers: list[set[int]]) -> str:
+    a = _format_answers(answers)
+    return f"/quiz/q?ids={ids}&i={i}" + (f"&a={a}" if a else "")
+
+
+def _quiz_score(bank, qids: list[str], answers: list[set[int]]) -> list[bool]:
+    return [quiz.is_correct(bank.questions[qid], a) for qid, a in zip(qids, answers, strict=False)]
 
 
 @router.get("/quiz/q", response_class=HTMLResponse)
@@ -93,19 +133,21 @@ def quiz_question(
     bank: BankDep,
     lang: LangDep,
     ids: Ids,
-    i: Annotated[int, Query(ge=0, lt=quiz.MAX_QUESTIONS)] = 0,
-    right: Annotated[int, Query(ge=0, le=quiz.MAX_QUESTIONS)] = 0,
-    picked: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9,]*$")] = None,
+    i: Annotated[int, Query(ge=0, le=quiz.MAX_QUESTIONS)] = 0,
+    a: Answers = "",
 ):
-    """One question; with ``picked`` (where the answer's POST redirects), its feedback."""
+    """Question ``i``; once it is answered (``a`` has an entry for it), its feedback."""
     qids = _ids(bank, ids)
+    answers = _parse_answers(a, qids)
     if i >= len(qids):
-        return RedirectResponse(f"/quiz/done?ids={ids}&right={right}", status_code=303)
+        return RedirectResponse(f"/quiz/done?ids={ids}&a={_format_answers(answers)}", 303)
+    if i > len(answers):  # a question skipped in the address: back to the first unanswered
+        return RedirectResponse(_quiz_url(ids, len(answers), answers), status_code=303)
     q = bank.questions[qids[i]]
+    marks = _quiz_score(bank, qids, answers[: i + 1])
     feedback = None
-    if picked is not None:
-        chosen = {int(v) for v in picked.split(",") if v}
-        feedback = {"picked": chosen, "correct": quiz.is_correct(q, chosen)}
+    if i < len(answers):
+        feedback = {"picked": answers[i], "correct": marks[i]}
     return render(
         request,
         "quiz.html",
@@ -114,13 +156,22 @@ def quiz_question(
         ids=ids,
         i=i,
         n=len(qids),
-        right=right,
+        right=sum(marks),
+        answers=_format_answers(answers[:i]),
+        next_url=_quiz_url(ids, i + 1, answers[: i + 1]),
         feedback=feedback,
         topic=bank.topic(q.topic),
     )
 
 
-@router.post("/quiz/q", response_class=HTMLResponse)
+class QuizStepForm(PageForm):
+    ids: QuestionIds
+    i: Index
+    a: Annotated[str, Field(max_length=quiz.MAX_QUESTIONS * 8, pattern=r"^[0-9.x-]*$")] = ""
+    choice: list[ChoiceIndex] = []
+
+
+@router.post("/quiz/q")
 async def quiz_answer(
     request: Request,
     session: SessionDep,
@@ -128,48 +179,49 @@ async def quiz_answer(
     bank: BankDep,
     srs: SrsDep,
     now: NowDep,
-):
-    form = QuizAnswerForm.parse(await request.form())
-    ids, i, right = form.ids, form.i, form.right
-    qids = _ids(bank, ids)
-    if not 0 <= i < len(qids) or not 0 <= right <= i:
+) -> RedirectResponse:
+    form = QuizStepForm.parse(await request.form())
+    qids = _ids(bank, form.ids)
+    answers = _parse_answers(form.a, qids)
+    if not 0 <= form.i < len(qids) or form.i > len(answers):
         raise HTTPException(422, "question index out of range")
-    q = bank.questions[qids[i]]
-    picked = set(form.choice)
-    correct = quiz.is_correct(q, picked)
-    if correct:
-        right += 1
-    else:
+    answers = answers[: form.i]
+    q = bank.questions[qids[form.i]]
+    picked = {k for k in form.choice if k < len(q.choices)}
+    if not quiz.is_correct(q, picked):
         # A wrong answer means the card should come back soon: record Again.
         services.submit_review(session, user.id, q.id, Grade.again, now, srs, bank=bank)
     # Post/Redirect/Get: reloading the feedback page must not record the answer twice.
-    chosen = ",".join(str(k) for k in sorted(picked))
-    return RedirectResponse(
-        f"/quiz/q?ids={ids}&i={i}&right={right}&picked={chosen}", status_code=303
-    )
+    return RedirectResponse(_quiz_url(form.ids, form.i, [*answers, picked]), status_code=303)
 
 
 @router.get("/quiz/done", response_class=HTMLResponse)
-def quiz_done(
-    request: Request,
-    bank: BankDep,
-    lang: LangDep,
-    ids: Ids,
-    right: Annotated[int, Query(ge=0, le=quiz.MAX_QUESTIONS)] = 0,
-):
+def quiz_done(request: Request, bank: BankDep, lang: LangDep, ids: Ids, a: Answers = ""):
+    """The score, counted from the answers; each question marked right or missed, with a link."""
     qids = _ids(bank, ids)
-    right = min(right, len(qids))
+    answers = _parse_answers(a, qids)
+    marks = _quiz_score(bank, qids, answers)
+    rows = [
+        {"q": bank.questions[qid], "answered": k < len(marks), "right": k < len(marks) and marks[k]}
+        for k, qid in enumerate(qids)
+    ]
     return render(
         request,
         "quiz_done.html",
         lang,
-        right=right,
+        right=sum(marks),
         n=len(qids),
-        qs=[bank.questions[x] for x in qids],
+        rows=rows,
+        missed=[r["q"].id for r in rows if not r["right"]],
     )
 
 
 # ---- mock interview -------------------------------------------------------------------------
+# The interview lives in its URL, so that a reload or Back finds it as it was: the questions, the
+# position, the seconds per question, when this question was shown (the server's clock), the
+# time each earlier answer took, and the earlier answers, compressed (zlib, base64url) to keep a
+# long Chinese answer within what a URL can carry. Nothing is stored until the grades are.
+MOCK_URL_BUDGET = 48_000  # characters of answers in the address; servers refuse ~64 KB
 
 
 @router.get("/mock", response_class=HTMLResponse)
@@ -181,19 +233,91 @@ def mock_start(request: Request, bank: BankDep, lang: LangDep):
 def mock_begin(
     bank: BankDep,
     filters: FiltersDep,
+    now: NowDep,
     n: Annotated[int, Query(ge=1, le=quiz.MAX_QUESTIONS)] = 5,
     seconds: Annotated[int, Query(ge=30, le=900)] = 120,
 ):
     ids = filters.pick(bank, n)
     if not ids:
         return RedirectResponse("/mock?empty=1", status_code=303)
-    return RedirectResponse(f"/mock/q?ids={','.join(ids)}&seconds={seconds}", status_code=303)
+    return RedirectResponse(_mock_url(",".join(ids), seconds, 0, [], [], now), status_code=303)
 
 
-def _mock_page(
-    request, lang, bank, now, ids: str, qids: list[str], i: int, seconds: int, answers, elapsed
+def pack_answers(answers: list[str]) -> str:
+    if not any(answers):
+        return ""
+    raw = json.dumps(answers, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+
+def unpack_answers(blob: str) -> list[str]:
+    if not blob:
+        return []
+    try:
+        packed = base64.urlsafe_b64decode(blob + "=" * (-len(blob) % 4))
+        inflate = zlib.decompressobj()
+        raw = inflate.decompress(packed, quiz.MAX_QUESTIONS * 4000 * 4)  # a zip bomb stops here
+        if inflate.unconsumed_tail:
+            raise ValueError("too long")
+        data = json.loads(raw)
+    except (ValueError, zlib.error):
+        raise HTTPException(422, "the answers in this interview's address are damaged") from None
+    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+        raise HTTPException(422, "the answers in this interview's address are damaged")
+    return [x[:4000] for x in data[: quiz.MAX_QUESTIONS]]
+
+
+def _fit(answers: list[str]) -> list[str]:
+    """Shorten the longest answers until the address fits (only ever for very long ones)."""
+    answers = list(answers)
+    while len(pack_answers(answers)) > MOCK_URL_BUDGET:
+        k = max(range(len(answers)), key=lambda j: len(answers[j]))
+        answers[k] = answers[k][: len(answers[k]) * 3 // 4] + "…"
+    return answers
+
+
+def _mock_url(ids, seconds, i, answers, elapsed, started=None, *, path="/mock/q") -> str:
+    query: list[tuple[str, str | int]] = [("ids", ids), ("seconds", seconds), ("i", i)]
+    query += [("elapsed", e) for e in elapsed]
+    if started is not None:
+        query.append(("started", started.isoformat(timespec="seconds")))
+    blob = pack_answers(_fit(answers))
+    if blob:
+        query.append(("t", blob))
+    return f"{path}?{urlencode(query)}"
+
+
+Blob = Annotated[str, Query(max_length=MOCK_URL_BUDGET + 100, pattern=r"^[A-Za-z0-9_-]*$")]
+Elapsed = Annotated[list[Annotated[int, Field(ge=0, le=86_400)]], Query(max_length=30)]
+Started = Annotated[AwareDatetime | None, Query()]
+
+
+@router.get("/mock/q", response_class=HTMLResponse)
+def mock_question(
+    request: Request,
+    bank: BankDep,
+    lang: LangDep,
+    now: NowDep,
+    ids: Ids,
+    seconds: Annotated[int, Query(ge=30, le=900)] = 120,
+    i: Annotated[int, Query(ge=0, le=quiz.MAX_QUESTIONS)] = 0,
+    elapsed: Elapsed = [],  # noqa: B006 (FastAPI copies query defaults)
+    started: Started = None,
+    t: Blob = "",
 ):
+    qids = _ids(bank, ids)
+    answers = unpack_answers(t)
+    if i >= len(qids):
+        return RedirectResponse(
+            _mock_url(ids, seconds, i, answers, elapsed, path="/mock/grade"), status_code=303
+        )
+    if started is None or not 2000 <= started.year < 2200:
+        # Stamp the address with the time the question was first shown: a reload keeps it.
+        return RedirectResponse(
+            _mock_url(ids, seconds, i, answers, elapsed[:i], now), status_code=303
+        )
     q = bank.questions[qids[i]]
+    left = seconds - int((now - started).total_seconds())
     return render(
         request,
         "mock.html",
@@ -203,39 +327,71 @@ def _mock_page(
         i=i,
         n=len(qids),
         seconds=seconds,
-        answers=answers,
-        elapsed=elapsed,
-        started=now.isoformat(),
+        left=max(0, min(seconds, left)),
+        blob=t,
+        elapsed=elapsed[:i],
+        started=started.isoformat(timespec="seconds"),
+        now_iso=now.isoformat(timespec="seconds"),
         topic=bank.topic(q.topic),
     )
 
 
-@router.get("/mock/q", response_class=HTMLResponse)
-def mock_first(
-    request: Request,
-    bank: BankDep,
-    lang: LangDep,
-    now: NowDep,
-    ids: Ids,
-    seconds: Annotated[int, Query(ge=30, le=900)] = 120,
-):
-    qids = _ids(bank, ids)
-    return _mock_page(request, lang, bank, now, ids, qids, 0, seconds, [], [])
-
-
-@router.post("/mock/q", response_class=HTMLResponse)
-async def mock_next(request: Request, bank: BankDep, lang: LangDep, now: NowDep):
-    form = MockStepForm.parse(await request.form())
-    ids, i, seconds = form.ids, form.i, form.seconds
+def _advance(bank, now, ids, seconds, i, answers, elapsed, started, answer) -> str:
+    """Where "next" leads: the next question, or self-grading after the last one."""
     qids = _ids(bank, ids)
     if not 0 <= i < len(qids):
         raise HTTPException(422, "question index out of range")
-    answers = [a[:4000] for a in form.answer][: i + 1]
-    elapsed = form.elapsed[:i]
+    answers = (list(answers[:i]) + [""] * i)[:i] + [answer[:4000]]
+    elapsed = (list(elapsed[:i]) + [0] * i)[:i]
     # Server-side time, so the summary is honest without JavaScript too.
-    elapsed.append(min(86_400, max(0, int((now - form.started).total_seconds()))))
+    elapsed.append(min(86_400, max(0, int((now - started).total_seconds()))))
     if i + 1 < len(qids):
-        return _mock_page(request, lang, bank, now, ids, qids, i + 1, seconds, answers, elapsed)
+        return _mock_url(ids, seconds, i + 1, answers, elapsed, now)
+    return _mock_url(ids, seconds, i + 1, answers, elapsed, path="/mock/grade")
+
+
+@router.get("/mock/next")
+def mock_next(
+    bank: BankDep,
+    now: NowDep,
+    ids: Ids,
+    started: Annotated[AwareDatetime, Query()],
+    seconds: Annotated[int, Query(ge=30, le=900)] = 120,
+    i: Annotated[int, Query(ge=0, lt=quiz.MAX_QUESTIONS)] = 0,
+    elapsed: Elapsed = [],  # noqa: B006
+    t: Blob = "",
+    answer: Annotated[str, Query(max_length=20_000)] = "",
+) -> RedirectResponse:
+    """The answer form's target. A GET: moving on records nothing, and it redirects at once, so
+    the address left in the history is the next question's, safe to reload."""
+    url = _advance(bank, now, ids, seconds, i, unpack_answers(t), elapsed, started, answer)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post("/mock/q")
+async def mock_next_post(request: Request, bank: BankDep, now: NowDep) -> RedirectResponse:
+    """An interview page from before the address held the interview: its POST, redirected."""
+    form = MockStepForm.parse(await request.form())
+    answers = [a[:4000] for a in form.answer]
+    answer = answers[form.i] if form.i < len(answers) else ""
+    url = _advance(
+        bank, now, form.ids, form.seconds, form.i, answers, form.elapsed, form.started, answer
+    )
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/mock/grade", response_class=HTMLResponse)
+def mock_grade_page(
+    request: Request,
+    bank: BankDep,
+    lang: LangDep,
+    ids: Ids,
+    seconds: Annotated[int, Query(ge=30, le=900)] = 120,
+    elapsed: Elapsed = [],  # noqa: B006
+    t: Blob = "",
+):
+    qids = _ids(bank, ids)
+    answers = unpack_answers(t)
     items = [
         {
             "q": bank.questions[qid],
@@ -282,7 +438,8 @@ def mock_done(
     hits: Annotated[str, Query(max_length=200, pattern=r"^[0-9,]*$")] = "",
     spent: Annotated[int, Query(ge=0, le=30 * 86_400)] = 0,
 ):
-    """The interview's summary: key points hit per question, the grade each became, weak topics."""
+    """The interview's summary: key points hit per question, the grade each became, and the
+    topics whose key points were not all covered, least covered first."""
     qids = _ids(bank, ids)
     counts = [int(h) for h in hits.split(",") if h]
     results, rows = [], []
@@ -299,7 +456,7 @@ def mock_done(
         "mock_done.html",
         lang,
         rows=rows,
-        weak=quiz.weak_topics(results),
+        weak=[w for w in quiz.weak_topics(results) if w.share < 1],
         score=sum(s for _, s in results) / len(results),
         time_used=spent,
         topics={t.id: t for t in bank.topics},

@@ -113,7 +113,8 @@
     var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
     if (!vals.length) { lo = 0; hi = 1; }
     if (lo >= 0) {
-      return { lo: lo, hi: hi, color: function (v) { return mix(BLUES, hi > lo ? (v - lo) / (hi - lo) : 0.5); },
+      // One value everywhere: white if it is 0 (say, no reviews yet), else the middle blue.
+      return { lo: lo, hi: hi, color: function (v) { return mix(BLUES, hi > lo ? (v - lo) / (hi - lo) : (v ? 0.5 : 0)); },
                gradient: "linear-gradient(to right, " + BLUES.map(function (c) { return "rgb(" + c + ")"; }) + ")" };
     }
     var zero = hi > 0 ? -lo / (hi - lo) : 1;  // where 0 sits on the bar
@@ -151,8 +152,10 @@
     grid.setAttribute("role", "application");
     grid.setAttribute("aria-roledescription", "heatmap");
     grid.setAttribute("aria-label", (cap ? cap.textContent : "") + " (" + rows + " × " + cols + ")");
-    // Column 1 holds the row labels; a cell is at most 40 px and shrinks to fit the width.
-    grid.style.gridTemplateColumns = "auto repeat(" + cols + ", minmax(0, 40px))";
+    // Column 1 holds the row labels. A cell is at most 40 px, less for a big matrix (the whole
+    // map stays within about 520 px), and shrinks further to fit a narrow column.
+    var most = Math.max(8, Math.min(40, Math.floor(520 / Math.max(rows, cols, 1))));
+    grid.style.gridTemplateColumns = "auto repeat(" + cols + ", minmax(0, " + most + "px))";
     var first = 2;
     var cells = [];
     for (var i = 0; i < rows; i++) {
@@ -239,6 +242,7 @@
       if (document.activeElement === grid) return;
       tip.hidden = true;
       if (active) active.classList.remove("hm-active");
+      active = null;  // the keyboard starts again from the top-left cell
     }
     grid.addEventListener("pointermove", function (ev) {
       var c = ev.target.closest && ev.target.closest(".hm-cell");
@@ -249,7 +253,11 @@
       if (c) show(c);
     });
     grid.addEventListener("pointerleave", hide);
-    grid.addEventListener("blur", function () { tip.hidden = true; if (active) active.classList.remove("hm-active"); });
+    grid.addEventListener("blur", function () {
+      tip.hidden = true;
+      if (active) active.classList.remove("hm-active");
+      active = null;
+    });
     grid.addEventListener("focus", function () { if (rows && cols) show(active || cells[0][0], true); });
     grid.addEventListener("keydown", function (ev) {
       if (!active || !rows || !cols) return;

@@ -23,6 +23,7 @@ from app import exchange, quiz, services, stats
 from app.drills.service import CARD_PREFIX
 from app.srs import Grade
 from app.web.deps import BankDep, LangDep, NowDep, SessionDep, SettingsDep, SrsDep, UserDep
+from app.web.i18n import translator
 from app.web.pages import render
 from app.web.schemas import (
     ChoiceIndex,
@@ -485,62 +486,77 @@ def stats_page(
     return _stats_page(request, session, user, bank, srs, now, lang, settings, msg)
 
 
-def _stats_page(request, session, user, bank, srs, now, lang, settings, msg, status_code=200):
-    s = _stats(session, user, bank, srs, now, settings)
-    weeks = stats.HEATMAP_WEEKS
-    grid = [[s.reviews_per_day[w * 7 + d].count for w in range(weeks)] for d in range(7)]
-    forecast = {
-        "title": {"zh": "未来 30 天到期", "en": "Due in the next 30 days"},
+def _chart(title: dict[str, str], series: list[dict], x_label: str, y_label: str) -> dict:
+    return {
+        "title": title,
         "kind": "bar",
-        "x_label": "",
-        "y_label": "",
+        "x_label": x_label,
+        "y_label": y_label,
         "log_x": False,
         "log_y": False,
-        "series": [
+        "series": series,
+    }
+
+
+def _stats_page(request, session, user, bank, srs, now, lang, settings, msg, status_code=200):
+    s = _stats(session, user, bank, srs, now, settings)
+    t = translator(lang)
+    weeks = stats.HEATMAP_WEEKS
+    days = s.reviews_per_day
+    grid = [[days[w * 7 + d].count for w in range(weeks)] for d in range(7)]
+    topic_names = [bank.topic(tp.topic).title.get(lang) for tp in s.topics]
+    forecast = _chart(
+        {"zh": "未来 30 天到期", "en": "Due in the next 30 days"},
+        [
             {
-                "name": "due",
+                "name": t("chart_due"),
                 "x": [d.day.strftime("%m-%d") for d in s.due_forecast],
                 "y": [d.count for d in s.due_forecast],
             }
         ],
-    }
-    mastery = {
-        "title": {"zh": "各主题掌握度", "en": "Mastery per topic"},
-        "kind": "bar",
-        "x_label": "",
-        "y_label": "",
-        "log_x": False,
-        "log_y": False,
-        "series": [
+        t("chart_day"),
+        t("chart_due"),
+    )
+    mastery = _chart(
+        {"zh": "各主题掌握度", "en": "Mastery per topic"},
+        [
             {
-                "name": "mastered",
-                "x": [bank.topic(t.topic).title.get(lang) for t in s.topics],
-                "y": [round(t.mastery, 3) for t in s.topics],
+                "name": t("chart_mastered"),
+                "x": topic_names,
+                "y": [round(tp.mastery, 3) for tp in s.topics],
             },
             {
-                "name": "seen",
-                "x": [bank.topic(t.topic).title.get(lang) for t in s.topics],
-                "y": [round(t.seen / max(t.questions, 1), 3) for t in s.topics],
+                "name": t("chart_seen"),
+                "x": topic_names,
+                "y": [round(tp.seen / max(tp.questions, 1), 3) for tp in s.topics],
             },
         ],
-    }
-    states = {
-        "title": {"zh": "卡片状态", "en": "Cards by state"},
-        "kind": "bar",
-        "x_label": "",
-        "y_label": "",
-        "log_x": False,
-        "log_y": False,
-        "series": [{"name": "cards", "x": list(s.cards), "y": list(s.cards.values())}],
-    }
+        t("chart_topic"),
+        t("chart_share"),
+    )
+    states = _chart(
+        {"zh": "卡片状态", "en": "Cards by state"},
+        [
+            {
+                "name": t("chart_cards"),
+                "x": [t(f"state_{k}") for k in s.cards],
+                "y": list(s.cards.values()),
+            }
+        ],
+        t("chart_state"),
+        t("chart_cards"),
+    )
     heat = {
         "title": {
-            "zh": "每天复习次数（近 26 周，行 = 星期）",
-            "en": "Reviews per day (last 26 weeks, rows = weekdays)",
+            "zh": "每天复习次数（近 26 周）",
+            "en": "Reviews per day (last 26 weeks)",
         },
         "matrix": grid,
-        "row_labels": None,
-        "col_labels": None,
+        # Rows are weekdays, columns the weeks, each labelled by its first day.
+        "row_labels": [t(f"wd_{days[d].day.weekday()}") for d in range(7)],
+        "col_labels": [days[w * 7].day.strftime("%m-%d") for w in range(weeks)],
+        "x_label": t("heat_week"),
+        "y_label": t("heat_weekday"),
     }
     return render(
         request,
@@ -549,7 +565,7 @@ def _stats_page(request, session, user, bank, srs, now, lang, settings, msg, sta
         s=s,
         charts=[forecast, mastery, states],
         heat=heat,
-        topics={t.id: t for t in bank.topics},
+        topics={tp.id: tp for tp in bank.topics},
         msg=msg,
         status_code=status_code,
     )

@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
+BENCH_ARGS ?=  # e.g. BENCH_ARGS=--quick
 
-.PHONY: install run test test-pg test-fast check lint fmt bench clean
+.PHONY: install run test test-pg test-fast check lint fmt wrk bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -44,10 +45,17 @@ fmt: install
 	$(BIN)/ruff format app tests bench
 	$(BIN)/ruff check --fix app tests bench
 
-bench: install  ## server load vs a bare endpoint, every demo cold/cached vs raw; writes bench/RESULTS.md
+wrk:  ## the C load generator the server benchmark drives (Debian's package)
+	@command -v wrk >/dev/null || { \
+	  echo "installing wrk from Debian's packages" >&2; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; } >/dev/null 2>&1; \
+	  command -v wrk >/dev/null || { echo "make bench needs wrk, the C load generator, and could not install it: run 'apt-get install wrk' as root (Debian/Ubuntu) or install your system's wrk package" >&2; exit 1; }; }
+
+bench: install wrk  ## server load (wrk) vs a bare endpoint, every demo cold/cached vs raw; writes bench/RESULTS.md
 	{ echo "# Benchmark results"; echo; \
 	  echo "$$(date -u '+%F %H:%M UTC') · $$(uname -srm) · $$(nproc) cores · $$($(BIN)/python -V) · torch $$($(BIN)/python -c 'import torch; print(torch.__version__)')"; \
-	  echo; echo "## Server"; echo; $(BIN)/python bench/server.py; \
+	  echo; echo "## Server"; echo; $(BIN)/python bench/http_load.py $(BENCH_ARGS); \
 	  echo; echo "## Demos (default parameters)"; echo; $(BIN)/python bench/demos.py --markdown; } \
 	  | tee bench/RESULTS.md.tmp && mv bench/RESULTS.md.tmp bench/RESULTS.md
 

@@ -27,10 +27,43 @@
 
   // ---- charts ------------------------------------------------------------------------------
   var charts = [];
-  function axisTitle(label, log, w) {
-    var text = label || "";
+  // An axis title longer than its axis is cut off by Chart.js: break it into lines that fit,
+  // at a space when there is one late enough in the line (Chinese titles break anywhere).
+  var measure = document.createElement("canvas").getContext("2d");
+  function wrapTitle(text, maxPx, size) {
+    measure.font = "600 " + size + "px system-ui, sans-serif";
+    var lines = [], line = "";
+    for (var k = 0; k < text.length; k++) {
+      var next = line + text[k];
+      if (line && measure.measureText(next).width > maxPx) {
+        var cut = line.lastIndexOf(" ");
+        if (cut > line.length / 2) { lines.push(line.slice(0, cut)); line = line.slice(cut + 1) + text[k]; }
+        else { lines.push(line); line = text[k].trim(); }
+      } else line = next;
+    }
+    lines.push(line);
+    return lines.length > 1 ? lines : lines[0];
+  }
+
+  function axisTitle(label, log, w, maxPx) {
+    var text = label || "", size = narrow() ? 11 : 12;
     if (log) text += (text ? " " : "") + "(" + w.log + ")";
-    return { display: !!text, text: text, font: { size: narrow() ? 11 : 12, weight: "600" } };
+    return { display: !!text, text: wrapTitle(text, Math.max(maxPx, 80), size),
+             font: { size: size, weight: "600" } };
+  }
+
+  // Tick labels stay short: 1e-7 and 1e11 instead of 0.00000010 and 100,000,000,000. On a log
+  // axis that spans decades only the powers of ten are labelled.
+  function tickLabel(log) {
+    return function (v, i, ticks) {
+      if (log) {
+        var decade = function (t) { return Math.abs(Math.log10(t.value) % 1) < 1e-9; };
+        if (ticks.filter(decade).length >= 2 && !decade(ticks[i])) return "";
+      }
+      var a = Math.abs(v);
+      if (log || (a !== 0 && (a >= 1e5 || a < 1e-3))) return fmt(v, 2).replace("e+", "e");
+      return Chart.Ticks.formatters.numeric.call(this, v, i, ticks);
+    };
   }
 
   function drawCharts(root) {
@@ -59,6 +92,9 @@
       // A chart in a .chart-box takes the box's CSS height (full width, taller on a phone);
       // elsewhere (stats) it keeps Chart.js's default aspect ratio.
       var boxed = canvas.parentElement.classList.contains("chart-box");
+      // Room for the axis titles: the box's size, or the figure's width at Chart.js's 2:1.
+      var host = canvas.parentElement, room = { w: host.clientWidth || 300 };
+      room.h = boxed ? host.clientHeight : room.w / 2;
       charts.push(new Chart(canvas, {
         type: bar ? "bar" : "line",
         data: bar ? { labels: labels, datasets: datasets } : { datasets: datasets },
@@ -77,11 +113,12 @@
           },
           scales: {
             x: { type: bar ? "category" : (c.log_x ? "logarithmic" : "linear"),
-                 title: axisTitle(c.x_label, c.log_x && !bar, w),
-                 ticks: Object.assign({ maxRotation: 0, autoSkip: true, maxTicksLimit: small ? 5 : 10 }, tick) },
+                 title: axisTitle(c.x_label, c.log_x && !bar, w, room.w - 40),
+                 ticks: Object.assign({ maxRotation: 0, autoSkip: true, maxTicksLimit: small ? 5 : 10 },
+                                      bar ? {} : { callback: tickLabel(c.log_x) }, tick) },
             y: { type: c.log_y ? "logarithmic" : "linear",
-                 title: axisTitle(c.y_label, c.log_y, w),
-                 ticks: Object.assign({ maxTicksLimit: small ? 6 : 9 }, tick) },
+                 title: axisTitle(c.y_label, c.log_y, w, room.h - (datasets.length > 1 ? 110 : 70)),
+                 ticks: Object.assign({ maxTicksLimit: small ? 6 : 9, callback: tickLabel(c.log_y) }, tick) },
           },
         },
       }));

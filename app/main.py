@@ -24,6 +24,7 @@ from app.demos import load_all
 from app.demos.runner import DemoRunner
 from app.drills.loader import load_drills
 from app.srs import Srs
+from app.study import web as study_web
 from app.web import account, api, drills, errors, pages, study
 from app.web.auth import LocalAuth, SessionAuth
 from app.web.deps import LoginRequired, require_session, system_clock
@@ -95,8 +96,10 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
+    app.include_router(study_web.api)
     app.include_router(account.api)
     app.include_router(pages.router)
+    app.include_router(study_web.router)
     app.include_router(account.router)
     app.include_router(study.api)
     app.include_router(study.router)

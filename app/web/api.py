@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlmodel import func, select
@@ -14,6 +14,8 @@ from app.bank.models import Question
 from app.demos.runner import DemoFailed, DemoNotFound, RunInfo
 from app.models import CardState, ReviewLog
 from app.srs import Grade, humanize
+from app.study import queue as study_queue
+from app.study.prefs import for_request as study_prefs
 from app.web.deps import BankDep, NowDep, RunnerDep, SessionDep, SettingsDep, SrsDep, UserDep
 from app.web.schemas import (
     CardOut,
@@ -143,6 +145,7 @@ def get_card(question_id: str, session: SessionDep, user: UserDep, bank: BankDep
 
 @router.get("/next", response_model=NextOut)
 def next_due(
+    request: Request,
     session: SessionDep,
     user: UserDep,
     bank: BankDep,
@@ -152,12 +155,20 @@ def next_due(
     topic: Annotated[list[str] | None, Query(max_length=50)] = None,
 ) -> NextOut:
     pool = bank.filter(topics=topic) if topic else None
-    # One read of the cards and of today's new-card count serves both questions.
-    cards = services.cards_by_question(session, user.id)
-    new_today = services.new_cards_today(session, user.id, now)
-    shared = dict(new_per_day=settings.new_per_day, cards=cards, new_today=new_today)
-    item = services.next_card(session, user.id, bank, now, questions=pool, **shared)
-    due, new_left = services.queue_counts(session, user.id, bank, now, **shared)
+    # One read of the cards and of today's new-card count serves both questions. The member's
+    # own day, new-card allowance and interview plan (app/study/queue.py) shape both.
+    day = study_queue.for_page(request, session, user.id, bank, srs, now)
+    item = services.next_card(session, user.id, bank, now, questions=pool, **day.next_card_kwargs())
+    due, new_left = services.queue_counts(
+        session,
+        user.id,
+        bank,
+        now,
+        new_per_day=day.new_per_day,
+        cards=day.cards,
+        new_today=day.new_today,
+        since=day.since,
+    )
     if item is None:
         return NextOut(question=None, is_new=False, due_count=due, new_left_today=new_left)
     preview = srs.preview(
@@ -251,11 +262,19 @@ def undo(session: SessionDep, user: UserDep) -> UndoOut:
 
 @router.post("/cards/{question_id}/hold", response_model=CardOut, responses=errors(404))
 def hold(
-    question_id: str, body: HoldIn, session: SessionDep, user: UserDep, bank: BankDep, now: NowDep
+    request: Request,
+    question_id: str,
+    body: HoldIn,
+    session: SessionDep,
+    user: UserDep,
+    bank: BankDep,
+    now: NowDep,
 ) -> CardOut:
     q = _question(bank, question_id)
     if body.action == "bury":
-        row = services.set_hold(session, user.id, q.id, bury_until=services.tomorrow(now), now=now)
+        p = study_prefs(request, session, user.id)
+        until = services.tomorrow(now, p.timezone, p.day_start_hour)
+        row = services.set_hold(session, user.id, q.id, bury_until=until, now=now)
     else:
         row = services.set_hold(session, user.id, q.id, suspend=body.action == "suspend", now=now)
     return card_out(q.id, row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.bank.models import Lang
+from app.web.i18n_study import STUDY_UI
 
 UI: dict[str, dict[Lang, str]] = {
     "app_name": {"zh": "Transformer 面试题库", "en": "Transformer Quiz"},
@@ -316,6 +317,9 @@ UI: dict[str, dict[Lang, str]] = {
     "footer_api": {"zh": "API 文档", "en": "API"},
     "install_offline": {"zh": "离线", "en": "Offline"},
 }
+
+# Study science (issue #15): settings, fitting, readiness, cram, card view.
+UI.update(STUDY_UI)
 
 
 def translator(lang: Lang):

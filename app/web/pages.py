@@ -23,6 +23,8 @@ from app.drills import service as drill_service
 from app.render import render_markdown
 from app.search import tag_groups
 from app.srs import Grade, humanize
+from app.study import queue as study_queue
+from app.study.prefs import for_request as study_prefs
 from app.web.api import card_out, param_errors
 from app.web.deps import (
     BankDep,
@@ -69,13 +71,22 @@ def home(
     session: SessionDep,
     user: UserDep,
     bank: BankDep,
+    srs: SrsDep,
     now: NowDep,
     settings: SettingsDep,
     lang: LangDep,
 ):
     prog = {p.topic_id: p for p in services.progress(session, user.id, bank, now)}
+    day = study_queue.for_page(request, session, user.id, bank, srs, now)
     due, new_left = services.queue_counts(
-        session, user.id, bank, now, new_per_day=settings.new_per_day
+        session,
+        user.id,
+        bank,
+        now,
+        new_per_day=day.new_per_day,
+        cards=day.cards,
+        new_today=day.new_today,
+        since=day.since,
     )
     soul = sorted(
         (q for q in bank.questions.values() if q.is_soul), key=lambda q: (q.soul_number or 99, q.id)
@@ -157,6 +168,7 @@ def _question_page(
     flash: str | None = None,
     status_code: int = 200,
     typed: str | None = None,
+    counts: study_queue.QueueOut | None = None,
 ):
     row = services.cards_by_question(session, user.id).get(q.id)
     snap = services.snapshot(row) if row is not None and row.reps else None
@@ -179,6 +191,7 @@ def _question_page(
         flash=flash,
         status_code=status_code,
         typed=typed,
+        counts=counts,
     )
 
 
@@ -239,20 +252,29 @@ def review_page(
 ):
     topic = [t for t in (topic or []) if t]
     pool = bank.filter(topics=topic) if topic else None
-    item = services.next_card(
-        session, user.id, bank, now, new_per_day=settings.new_per_day, questions=pool
-    )
-    if settings.review_drills and settings.drills_enabled and not topic:
+    day = study_queue.for_page(request, session, user.id, bank, srs, now)
+    item = services.next_card(session, user.id, bank, now, questions=pool, **day.next_card_kwargs())
+    with_drills = settings.review_drills and settings.drills_enabled and not topic
+    ids = [x.id for x in pool] if pool is not None else list(bank.questions)
+    ids += [drill_service.card_id(d) for d in request.app.state.drills] if with_drills else []
+    counts = study_queue.queue_out(day, day.counts(session, user.id, ids, now), now)
+    if with_drills:
         # Drills are cards too: a due drill takes its turn by due time, on its own page.
         drill = drill_service.most_overdue(session, user.id, list(request.app.state.drills), now)
         if drill and (item is None or item.card is None or drill[1] <= item.card.due):
             return RedirectResponse(f"/drills/{drill[0]}?from=review", status_code=303)
     here = "/review" + (f"?{request.url.query}" if request.url.query else "")
     if item is None:
-        due, new_left = services.queue_counts(
-            session, user.id, bank, now, new_per_day=settings.new_per_day
+        due = counts.learning_due + counts.review_due
+        return render(
+            request,
+            "done.html",
+            lang,
+            due=due,
+            new_left=counts.new_left,
+            flash=flash,
+            counts=counts,
         )
-        return render(request, "done.html", lang, due=due, new_left=new_left, flash=flash)
     return _question_page(
         request,
         item.question,
@@ -265,6 +287,7 @@ def review_page(
         mode="review",
         next_url=_without_flash(here),
         flash=flash,
+        counts=counts,
     )
 
 
@@ -316,6 +339,7 @@ def undo(
 
 @router.post("/q/{question_id}/hold")
 def hold(
+    request: Request,
     question_id: str,
     session: SessionDep,
     user: UserDep,
@@ -327,7 +351,9 @@ def hold(
     if question_id not in bank.questions:
         raise HTTPException(404, f"no question {question_id!r}")
     if action == "bury":
-        services.set_hold(session, user.id, question_id, bury_until=services.tomorrow(now), now=now)
+        p = study_prefs(request, session, user.id)
+        until = services.tomorrow(now, p.timezone, p.day_start_hour)
+        services.set_hold(session, user.id, question_id, bury_until=until, now=now)
     else:
         services.set_hold(session, user.id, question_id, suspend=action == "suspend", now=now)
     flash = {"bury": "buried", "suspend": "suspended", "unsuspend": "unsuspended"}[action]

@@ -187,7 +187,6 @@
     var grid = el("div", "hm-grid");
     grid.tabIndex = 0;
     grid.setAttribute("role", "application");
-    grid.setAttribute("aria-roledescription", "heatmap");
     grid.setAttribute("aria-label", (cap ? cap.textContent : "") + " (" + rows + " × " + cols + ")");
     // Column 1 holds the row labels. A cell is at most 40 px, less for a big matrix (the whole
     // map stays within about 520 px), and shrinks further to fit a narrow column.

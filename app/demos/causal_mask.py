@@ -92,6 +92,8 @@ def run(p: Params, seed: int) -> DemoResult:
         ],
         heatmaps=[
             Heatmap(
+                x_label="key position",
+                y_label="query position",
                 title=L(
                     zh="因果注意力权重（行 = query，列 = key）",
                     en="Causal attention weights (rows = queries, columns = keys)",

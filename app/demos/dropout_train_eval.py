@@ -82,7 +82,8 @@ def run(p: Params, seed: int) -> DemoResult:
                     zh="不同 p 下：置零比例与输出均值",
                     en="Across p: fraction zeroed and output mean",
                 ),
-                x_label="p",
+                x_label="p (drop probability)",
+                y_label="fraction zeroed / output mean",
                 series=[
                     Series(
                         name="fraction zeroed", x=[s[0] for s in sweep], y=[s[1] for s in sweep]

@@ -127,6 +127,8 @@ def run(p: Params, seed: int) -> DemoResult:
         ],
         heatmaps=[
             Heatmap(
+                x_label="embedding dimension",
+                y_label="token id",
                 title=L(
                     zh="嵌入表上的梯度（行 = token id，括号里是被查次数；列 = 嵌入维度）",
                     en="Gradient on the embedding table (rows = token ids, with times looked up; columns = embedding dims)",

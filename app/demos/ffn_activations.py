@@ -102,17 +102,20 @@ def run(p: Params, seed: int) -> DemoResult:
             Chart(
                 title=L(zh="激活函数", en="Activation functions"),
                 x_label="x",
+                y_label="f(x)",
                 series=[Series(name=k, x=x.tolist(), y=v.tolist()) for k, v in curves.items()],
             ),
             Chart(
                 title=L(zh="导数", en="Derivatives"),
                 x_label="x",
+                y_label="f′(x)",
                 series=[Series(name=k, x=x.tolist(), y=v) for k, v in grads.items()],
             ),
             Chart(
                 title=L(zh="偏置平移与死亡单元比例", en="Bias shift and dead-unit share"),
                 kind="bar",
                 x_label="bias shift",
+                y_label="share of units never active",
                 series=[Series(name="dead ReLU units", x=shifts, y=dead_curve)],
             ),
         ],

@@ -147,6 +147,8 @@ def run(p: Params, seed: int) -> DemoResult:
         ],
         heatmaps=[
             Heatmap(
+                x_label="K/V head",
+                y_label="query head",
                 title=L(
                     zh="每个查询头读哪个 K/V 头（行 = 查询头，列 = K/V 头）",
                     en="Which K/V head each query head reads (rows = query heads, columns = K/V heads)",

@@ -104,6 +104,8 @@ def run(p: Params, seed: int) -> DemoResult:
         ],
         heatmaps=[
             Heatmap(
+                x_label="key position",
+                y_label="query position",
                 title=L(zh=f"头 {i + 1} 的注意力权重", en=f"Head {i + 1} weights"),
                 matrix=weights[i].tolist(),
             )

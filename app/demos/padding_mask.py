@@ -261,6 +261,8 @@ def run(p: Params, seed: int) -> DemoResult:
         ],
         heatmaps=[
             Heatmap(
+                x_label="key position",
+                y_label="query position",
                 title=L(
                     zh="加 −∞ 后的注意力权重（行 = query，列 = key）",
                     en="Weights with −inf (rows = queries, columns = keys)",
@@ -269,6 +271,8 @@ def run(p: Params, seed: int) -> DemoResult:
                 col_labels=[("pad" if pad[j] else str(j)) for j in range(p.seq_len)],
             ),
             Heatmap(
+                x_label="key position",
+                y_label="query position",
                 title=L(zh="softmax 之后乘掩码", en="Masked after the softmax"),
                 matrix=methods["mask after softmax"].tolist(),
                 col_labels=[("pad" if pad[j] else str(j)) for j in range(p.seq_len)],

@@ -127,6 +127,8 @@ def run(p: Params, seed: int) -> DemoResult:
         ],
         heatmaps=[
             Heatmap(
+                x_label="key position j",
+                y_label="query position i",
                 title=L(
                     zh=f"ALiBi 偏置，第 1 个头（斜率 {slopes[0]:.3g}；上三角被因果掩码屏蔽）",
                     en=f"ALiBi bias, head 1 (slope {slopes[0]:.3g}; upper triangle causally masked)",

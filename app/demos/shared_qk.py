@@ -88,10 +88,14 @@ def run(p: Params, seed: int) -> DemoResult:
         ],
         heatmaps=[
             Heatmap(
+                x_label="key token",
+                y_label="query token",
                 title=L(zh="W_Q = W_K 时的注意力权重", en="Weights with W_Q = W_K"),
                 matrix=w_sh.tolist(),
             ),
             Heatmap(
+                x_label="key token",
+                y_label="query token",
                 title=L(zh="W_Q ≠ W_K 时的注意力权重", en="Weights with W_Q ≠ W_K"),
                 matrix=w_se.tolist(),
             ),

@@ -116,6 +116,8 @@ def run(p: Params, seed: int) -> DemoResult:
         ],
         heatmaps=[
             Heatmap(
+                x_label="dimension",
+                y_label="position",
                 title=L(
                     zh="位置编码（行 = 位置，列 = 维度）",
                     en="Encoding (rows = positions, columns = dimensions)",

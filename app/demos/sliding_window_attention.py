@@ -149,6 +149,8 @@ def run(p: Params, seed: int) -> DemoResult:
         ],
         heatmaps=[
             Heatmap(
+                x_label="key position",
+                y_label="query position",
                 title=L(
                     zh=f"滑动窗口掩码，w = {p.window}（行 = query 位置，列 = key 位置；1 = 可见）",
                     en=f"Sliding-window mask, w = {p.window} (rows = query positions, columns = key positions; 1 = visible)",
@@ -158,6 +160,8 @@ def run(p: Params, seed: int) -> DemoResult:
                 col_labels=labels,
             ),
             Heatmap(
+                x_label="key position",
+                y_label="query position",
                 title=L(
                     zh=f"{p.layers} 层之后的依赖（行 = 输出位置，列 = 输入位置；1 = 有依赖）",
                     en=f"Dependence after {p.layers} layers (rows = output positions, columns = input positions; 1 = depends)",

@@ -4,18 +4,20 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
-# CPU-only torch from PyTorch's CPU wheel index (the default PyPI wheel is the multi-GB CUDA build).
-ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
-RUN pip install "torch==2.13.0" --index-url "$TORCH_INDEX"
+# CPU-only torch from PyTorch's CPU wheel index (the default PyPI wheel is the multi-GB CUDA build);
+# the same variable as the Makefile's. Its dependencies come pinned with the rest, below.
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+RUN pip install --no-deps "torch==2.13.0" --index-url "$TORCH_INDEX_URL"
 
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml README.md alembic.ini requirements.lock ./
 COPY app ./app
 COPY migrations ./migrations
 COPY questions ./questions
 COPY templates ./templates
 COPY static ./static
+COPY drills ./drills
 # Editable install: the app finds questions/, templates/, static/ and migrations/ beside app/.
-RUN pip install -e ".[postgres]"
+RUN pip install -c requirements.lock -e ".[postgres]"
 
 RUN useradd --system --uid 10001 --home /app quiz && mkdir -p /data && chown quiz /data
 USER quiz

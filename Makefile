@@ -2,26 +2,63 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) 2>/dev/null | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=  # e.g. BENCH_ARGS=--quick
+# torch: the CPU build from PyTorch's CPU wheel index (PyPI's default Linux wheel is the CUDA
+# build, several GB of nvidia-* wheels). Point TORCH_INDEX_URL elsewhere to override, e.g.
+# https://download.pytorch.org/whl/cu126 for a GPU. An index that does not answer fails fast (no
+# retries) and the default index is tried instead.
+TORCH_VERSION := 2.13.0
+TORCH_INDEX_URL ?= https://download.pytorch.org/whl/cpu
+FAST_FAIL := --timeout 5 --retries 0
 
-.PHONY: install run test test-pg test-fast check lint fmt wrk bench clean
+.PHONY: install run test test-pg test-fast check lint fmt wrk bench clean lock chromium
 
-$(STAMP): pyproject.toml
+# Installs torch alone (no deps) from TORCH_INDEX_URL, then the app and everything else with the
+# versions pinned in requirements.lock; ends with one line naming the torch build installed.
+define install_into
+	$(1)/python -m pip install -q $(FAST_FAIL) --no-deps --index-url $(TORCH_INDEX_URL) \
+	    torch==$(TORCH_VERSION) \
+	  || { echo "== $(TORCH_INDEX_URL) did not serve torch $(TORCH_VERSION); trying the default index"; \
+	       $(1)/python -m pip install -q --no-deps torch==$(TORCH_VERSION); }
+	$(1)/python -m pip install -q $(2) -e ".[dev,postgres]"
+	@$(1)/python -c "import torch; b = f'CUDA {torch.version.cuda}' if torch.version.cuda else 'CPU-only'; print(f'== torch {torch.__version__} installed: {b} build')"
+endef
+
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	# torch first, pinned: the CPU build; the project's range then installs nothing more.
-	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[dev,postgres]"
+	$(call install_into,$(BIN),-c $(LOCK))
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
 
+lock:  ## re-pin requirements.lock from a fresh venv (after changing dependencies in pyproject.toml)
+	rm -rf .lock-venv && $(PY) -m venv .lock-venv
+	$(call install_into,.lock-venv/bin,)
+	{ echo "# Pinned by \`make lock\` ($$(date -u +%F), $$(.lock-venv/bin/python -V)); \`make install\` uses it with -c."; \
+	  echo "# torch comes from TORCH_INDEX_URL (see Makefile); nvidia-*/triton (CUDA only) are left out."; \
+	  echo "torch==$(TORCH_VERSION)"; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable \
+	    | grep -v -i -E '^(torch|nvidia-|triton)([=_-]|$$)' | sort -f; } > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK) && rm -rf .lock-venv
+	@echo "== $(LOCK): $$(grep -c '==' $(LOCK)) pins"
+
+# The browser tests drive a Chromium: TQ_CHROMIUM, else one on PATH (chromium, chromium-browser,
+# google-chrome), else Playwright's own (installed here if missing); else one line saying how to
+# get one, and a failure: the browser tests are never skipped silently.
+FIND_CHROMIUM := from tests.e2e.conftest import find_chromium, HOW_TO; import sys; \
+	p = find_chromium(); print('== chromium: ' + (p or HOW_TO)); sys.exit(0 if p else 1)
+chromium: install
+	@$(BIN)/python -c "$(FIND_CHROMIUM)" 2>/dev/null \
+	  || { $(BIN)/python -m playwright install chromium >/dev/null 2>&1; \
+	       $(BIN)/python -c "$(FIND_CHROMIUM)"; }
+
 run: install  ## install, then serve http://127.0.0.1:8000 on SQLite with the bundled bank
 	$(BIN)/transformer-quiz serve
 
-test: install  ## install, then run the whole suite (unit, API, demos, bank, browser)
+test: install chromium  ## install, then run the whole suite (unit, API, demos, bank, browser)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/transformer-quiz check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -60,4 +97,4 @@ bench: install wrk  ## server load (wrk) vs a bare endpoint, every demo cold/cac
 	  | tee bench/RESULTS.md.tmp && mv bench/RESULTS.md.tmp bench/RESULTS.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .lock-venv .pytest_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""A real server (`transformer-quiz serve`) and Debian's Chromium driven by Playwright.
+"""A real server (`transformer-quiz serve`) and a Chromium driven by Playwright.
 
 Screenshots of every step land in artifacts/e2e/ (kept by CI as test artefacts). Console errors
 fail the test: a CSP violation or a broken script shows up there first.
@@ -17,7 +17,11 @@ import pytest
 from tests.conftest import REAL_BANK
 from tests.live import LiveServer, csrf_client
 
-CHROMIUM = os.environ.get("TQ_CHROMIUM", "/usr/bin/chromium")
+SYSTEM_CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+HOW_TO = (
+    "no Chromium for the browser tests: apt-get install chromium, or .venv/bin/playwright "
+    "install chromium, or set TQ_CHROMIUM=/path/to/chrome"
+)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 BANK = Path(os.environ.get("TQ_E2E_BANK", REAL_BANK))
 
@@ -40,15 +44,35 @@ def api(server: LiveServer):
         yield c
 
 
+def find_chromium() -> str | None:
+    """TQ_CHROMIUM if set (and there), else a system Chromium on PATH, else Playwright's own
+    browser if it has been installed; None if there is none (`make chromium` says how)."""
+    if os.environ.get("TQ_CHROMIUM"):
+        path = os.environ["TQ_CHROMIUM"]
+        return path if Path(path).is_file() else None
+    for name in SYSTEM_CHROMIUMS:
+        if found := shutil.which(name):
+            return found
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            path = pw.chromium.executable_path
+    except Exception:  # playwright missing or broken: no browser of its own either
+        return None
+    return path if Path(path).is_file() else None
+
+
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.fail(HOW_TO)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=chromium,
             args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
         )
         yield b

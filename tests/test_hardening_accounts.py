@@ -298,7 +298,14 @@ def test_accounts_mode_needs_a_session_for_everything_else(group_app, method, pa
 
 def test_login_registration_health_and_static_stay_open(group_app):  # noqa: F811
     c = _client(group_app)
-    for path in ("/login", "/register", "/healthz", "/static/app.css", "/lang/en?next=/login"):
+    for path in (
+        "/login",
+        "/register",
+        "/healthz",
+        "/static/app.css",
+        "/sw.js",
+        "/lang/en?next=/login",
+    ):
         assert c.get(path, follow_redirects=False).status_code in (200, 303), path
     assert c.get("/lang/en?next=/login", follow_redirects=False).headers["location"] == "/login"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -25,13 +25,25 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+# Dependencies are ``async def`` unless they block: FastAPI runs a plain ``def`` dependency in the
+# thread pool, a thread hop per dependency per request (a sync generator: one to enter, one to
+# exit), each costing more than the lookup it wraps.
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    # A Session connects on first use, not here. Closing one that holds a transaction rolls it
+    # back: a file operation on SQLite (inline), a network round trip elsewhere (thread pool).
+    engine = request.app.state.engine
+    session = Session(engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction() and engine.dialect.name != "sqlite":
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
-# The dependencies that only read app state are ``async def``: FastAPI runs a plain ``def``
-# dependency in the thread pool, a thread hop per dependency per request for a lookup.
 async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -59,9 +71,12 @@ def _login_required(request: Request) -> Exception:
     return LoginRequired()
 
 
-def get_user(request: Request, session: Annotated[Session, Depends(get_session)]) -> User:
-    auth = request.app.state.auth
-    user = auth.current_user(request, session)
+async def get_user(request: Request) -> User:
+    # Known without a query almost always: the local user is read once per process, and in
+    # accounts mode require_session has already looked the session up for this request.
+    user = request.app.state.auth.cached_user(request)
+    if user is None:
+        user = await run_in_threadpool(_session_user, request)
     if user is None:
         raise _login_required(request)
     return user
@@ -79,9 +94,10 @@ def get_srs(
     )
 
 
-# What a stranger may reach in accounts mode: logging in, registering, the health check (and the
-# static assets, a mount outside the routes). /lang/ only sets the login page's language.
-PUBLIC_PATHS = frozenset({"/login", "/register", "/healthz", "/api/session"})
+# What a stranger may reach in accounts mode: logging in, registering, the health check and the
+# static assets (the /static mount is outside the routes; /sw.js is a static file served from the
+# root for its scope). /lang/ only sets the login page's language.
+PUBLIC_PATHS = frozenset({"/login", "/register", "/healthz", "/api/session", "/sw.js"})
 PUBLIC_PREFIXES = ("/lang/",)
 
 

@@ -29,6 +29,10 @@ class LocalAuth:
     def __init__(self) -> None:
         self._fields: dict | None = None
 
+    def cached_user(self, request: Request) -> User | None:
+        """The user if known without a query (after the first request)."""
+        return None if self._fields is None else User(**self._fields)
+
     def current_user(self, request: Request, session: Session) -> User | None:
         # The local user never changes, so it is read once; each request gets a fresh copy that
         # belongs to no session. (A row loaded by one request's session expires when that
@@ -58,6 +62,10 @@ class SessionAuth:
         except BadSignature:
             return None
         return token if isinstance(token, str) else None
+
+    def cached_user(self, request: Request) -> User | None:
+        """The user this request's session was already found to belong to (require_session)."""
+        return getattr(request.state, "user", None)
 
     def current_user(self, request: Request, session: Session) -> User | None:
         cached = getattr(request.state, "user", None)

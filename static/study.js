@@ -64,9 +64,41 @@
     if (demos && demos.dataset.afterReveal === "true") demos.open = true;
   }, true);
 
+  // ---- a box that scrolls sideways (wide math, a table, code) can be reached by keyboard ----
+  var SCROLLERS = ".katex-display, .math.display, .math.block, .table-wrap, .md table, " +
+    ".result table, pre, .hm-mount, .cm-scroller";
+  function focusableScrollers(root) {
+    (root || document).querySelectorAll(SCROLLERS).forEach(function (el) {
+      var st = getComputedStyle(el);
+      var wide = (el.scrollWidth > el.clientWidth + 1 && /auto|scroll/.test(st.overflowX)) ||
+        (el.scrollHeight > el.clientHeight + 1 && /auto|scroll/.test(st.overflowY));
+      var own = el.getAttribute("tabindex");  // CodeMirror's scroller has -1
+      if (wide && (own === null || own === "-1")) {
+        el.setAttribute("data-scroll-focus", own === null ? "" : own);
+        el.setAttribute("tabindex", "0");
+      } else if (!wide && el.hasAttribute("data-scroll-focus")) {
+        var was = el.getAttribute("data-scroll-focus");
+        if (was) el.setAttribute("tabindex", was); else el.removeAttribute("tabindex");
+        el.removeAttribute("data-scroll-focus");
+      }
+    });
+  }
+  var scrollTimer = null;
+  function focusableSoon() {
+    // After KaTeX (app.js) has typeset the math: the width is known only then.
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(function () {
+      focusableScrollers(document);
+      setTimeout(function () { focusableScrollers(document); }, 500);  // late widgets (editor)
+    }, 50);
+  }
+  window.addEventListener("resize", focusableSoon);
+  document.addEventListener("toggle", focusableSoon, true);
+
   function start() {
     startCountdown();
     keepDraft();
+    focusableSoon();
   }
   document.addEventListener("DOMContentLoaded", start);
   document.addEventListener("htmx:load", start);

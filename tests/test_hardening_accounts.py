@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -374,3 +374,36 @@ def test_login_attempts_do_not_outlive_the_window(group_app, clock):  # noqa: F8
     with Session(group_app.state.engine) as s:
         cutoff = clock.now - timedelta(seconds=accounts.THROTTLE_WINDOW.total_seconds())
         assert not s.exec(select(LoginAttempt).where(LoginAttempt.at < cutoff)).all()
+
+
+def test_migration_0004_makes_existing_usernames_canonical(settings):
+    """Existing rows: names lower-cased; of two that differ only in case, the older keeps it."""
+    from alembic import command
+    from alembic.config import Config
+
+    from app.db import MIGRATIONS_DIR, make_engine, migrate
+
+    engine = make_engine(settings)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+    with engine.begin() as c:
+        for name in ("Zed", "zed", "Alice", "bob"):
+            c.execute(
+                sa.text(
+                    'INSERT INTO "user" (username, is_admin, created_at, session_version,'
+                    " show_on_leaderboard) VALUES (:n, false, :at, 0, true)"
+                ),
+                {"n": name, "at": datetime(2026, 1, 5, 9, 0)},
+            )
+    migrate(engine)
+    with engine.connect() as c:
+        rows = c.execute(sa.text('SELECT id, username FROM "user" ORDER BY id')).all()
+    assert [r.username for r in rows] == ["zed", f"zed-{rows[1].id}", "alice", "bob"]
+    with Session(engine) as s:
+        s.add(User(username="Carol"))
+        with pytest.raises(sa.exc.IntegrityError):
+            s.commit()
+    engine.dispose()

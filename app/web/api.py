@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from app import services
 from app.bank.models import Question
@@ -16,7 +16,8 @@ from app.models import CardState, ReviewLog
 from app.srs import Grade, humanize
 from app.study import queue as study_queue
 from app.study.prefs import for_request as study_prefs
-from app.web.deps import BankDep, NowDep, RunnerDep, SessionDep, SettingsDep, SrsDep, UserDep
+from app.study.prefs import srs_for as study_srs_for
+from app.web.deps import BankDep, Ctx, CtxDep, NowDep, RunnerDep, SessionDep, UserDep
 from app.web.schemas import (
     CardOut,
     HoldIn,
@@ -143,17 +144,21 @@ def get_card(question_id: str, session: SessionDep, user: UserDep, bank: BankDep
     return card_out(q.id, services.cards_by_question(session, user.id).get(q.id))
 
 
+# The two routes a study session calls on every card: one dependency (Ctx), one thread hop for
+# all their database work, and the answer serialised once by pydantic-core (returned as a
+# Response, so FastAPI does not validate and encode it again; response_model stays the contract).
 @router.get("/next", response_model=NextOut)
 def next_due(
-    request: Request,
-    session: SessionDep,
-    user: UserDep,
-    bank: BankDep,
-    srs: SrsDep,
-    settings: SettingsDep,
-    now: NowDep,
-    topic: Annotated[list[str] | None, Query(max_length=50)] = None,
-) -> NextOut:
+    ctx: CtxDep, topic: Annotated[list[str] | None, Query(max_length=50)] = None
+) -> Response:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        out = _next_out(ctx, session, topic)
+    return Response(out.model_dump_json(), media_type="application/json")
+
+
+def _next_out(ctx: Ctx, session: Session, topic: list[str] | None) -> NextOut:
+    request, user, bank, now = ctx.request, ctx.user, ctx.bank, ctx.now
+    srs = study_srs_for(request.app.state, study_prefs(request, session, user.id))
     pool = bank.filter(topics=topic) if topic else None
     # One read of the cards and of today's new-card count serves both questions. The member's
     # own day, new-card allowance and interview plan (app/study/queue.py) shape both.
@@ -184,32 +189,34 @@ def next_due(
 
 
 @router.post("/reviews", response_model=ReviewOut, status_code=201, responses=errors(404, 503))
-def submit_review(
-    body: ReviewIn, session: SessionDep, user: UserDep, bank: BankDep, srs: SrsDep, now: NowDep
-) -> ReviewOut:
+def submit_review(body: ReviewIn, ctx: CtxDep) -> Response:
     grade = Grade(_GRADE_NAMES.get(body.rating, body.rating))  # type: ignore[arg-type]
-    try:
-        row, log = services.submit_review(
-            session,
-            user.id,
-            body.question_id,
-            grade,
-            now,
-            srs,
-            bank=bank,
-            duration_ms=body.duration_ms,
-        )
-    except services.NotFound:
-        raise HTTPException(404, f"no question {body.question_id!r}") from None
-    except services.ConcurrentUpdate as e:
-        raise HTTPException(503, str(e), headers={"Retry-After": "1"}) from None
-    return ReviewOut(
+    request, user = ctx.request, ctx.user
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        srs = study_srs_for(request.app.state, study_prefs(request, session, user.id))
+        try:
+            row, log = services.submit_review(
+                session,
+                user.id,
+                body.question_id,
+                grade,
+                ctx.now,
+                srs,
+                bank=ctx.bank,
+                duration_ms=body.duration_ms,
+            )
+        except services.NotFound:
+            raise HTTPException(404, f"no question {body.question_id!r}") from None
+        except services.ConcurrentUpdate as e:
+            raise HTTPException(503, str(e), headers={"Retry-After": "1"}) from None
+    out = ReviewOut(
         review_id=log.id,
         question_id=log.question_id,
         rating=log.rating,
         reviewed_at=log.reviewed_at,
         card=card_out(row.question_id, row),
     )
+    return Response(out.model_dump_json(), status_code=201, media_type="application/json")
 
 
 def _log_out(log: ReviewLog) -> ReviewLogOut:

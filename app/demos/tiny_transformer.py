@@ -42,8 +42,8 @@ class Params(DemoParams):
     n_layers: int = Field(2, ge=1, le=2, description="Transformer blocks.")
     n_heads: int = Field(2, ge=1, le=4, description="Attention heads per block.")
     d_model: int = Field(32, ge=16, le=64, description="Model width (divisible by n_heads).")
-    # At every maximum a step costs ~40 ms on one thread: 400 steps stay within ~20 s.
-    steps: int = Field(200, ge=0, le=400, description="Adam steps.")
+    # At every maximum a step costs ~40 ms on one thread: 300 steps stay well within ~20 s.
+    steps: int = Field(200, ge=0, le=300, description="Adam steps.")
     batch: int = Field(32, ge=8, le=64, description="Sequences per step.")
     lr: float = Field(3e-3, ge=1e-4, le=1e-2, description="Adam learning rate.")
 

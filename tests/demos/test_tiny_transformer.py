@@ -95,7 +95,7 @@ def test_train_reports_each_step_and_run_is_deterministic():
     "bad",
     [
         {"task": "add"},
-        {"steps": 401},
+        {"steps": 301},
         {"n_layers": 3},
         {"d_model": 30, "n_heads": 4},
         {"task": "induction", "vocab": 5, "seq_len": 8},

@@ -36,17 +36,20 @@ from app.web.deps import (
     SrsDep,
     UserDep,
 )
-from app.web.i18n import translator
+from app.web.i18n import gettext_callables, translator
 from app.web.schemas import ChoiceForm, GradeForm
 from app.web.security import CSRF_FIELD, csrf_input, csrf_protect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 templates = Jinja2Templates(directory=REPO_ROOT / "templates")
+# {% trans %} and _() in templates; the gettext functions come with each render, in its language.
+templates.env.add_extension("jinja2.ext.i18n")
 templates.env.filters["md"] = render_markdown
 templates.env.globals["csrf_input"] = csrf_input
 
 
 def render(request: Request, name: str, lang: Lang, status_code: int = 200, **ctx: Any):
+    ctx.update(gettext_callables(lang))
     ctx.update(lang=lang, t=translator(lang), path=request.url.path, query=request.url.query)
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
 

@@ -27,7 +27,7 @@ AXE = "/static/vendor/axe-core/axe.min.js"
 # English words that are not interface text even in the Chinese UI: names, code, units.
 ALLOWED_EN = re.compile(
     r"^(Transformer|Quiz|API|English|FSRS|Anki|JSON|PyTorch|KaTeX|Space|Ctrl|Enter|Cmd|"
-    r"LayerNorm|BatchNorm|RMSNorm|softmax|Q\d+|[A-Z]{1,5}\d*|[a-z_]+\(.*|.*\.py|\d.*|s|ms|"
+    r"[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+|softmax|Q\d+|[A-Z]{1,5}\d*|[a-z_]+\(.*|.*\.py|\d.*|s|ms|"
     r"zh|en|seed|log|min|max)$"
 )
 
@@ -125,32 +125,41 @@ def _overflow(page: Page) -> str | None:
 
 
 def _english_ui(page: Page) -> list[str]:
-    """Visible text of the interface that is English: every text node outside the question
-    content (Markdown, prompts, math, code, demo output, which are content), short of names."""
-    words = page.evaluate(
+    """Interface text in English on a Chinese page: a visible text (or a placeholder, label or
+    title) with no Chinese in it and a word that is not a name, outside the content a question,
+    demo or drill brings (which keeps its technical terms: "RoPE、ALiBi 和 …" is Chinese)."""
+    texts = page.evaluate(
         """() => {
           const skip = "script,style,code,pre,.md,.md-inline,.prompt,.katex,.math,.result,"
-            + ".demo-out,[lang=en],.qprompt,.invite-code,kbd,.hm,.tag,.crumbs a,.demo-form label,"
-            + "#mock-grade pre,.typed-echo,.quiz-results a,.qlist a,.soul-list a,.drill .statement,"
-            + "#error-problems,.demo-source,canvas,.sources,.scalars dd";
+            + ".demo-out,[lang=en],.qprompt,.invite-code,kbd,.hm,.tag,.cm-editor,.statement,"
+            + "#mock-grade pre,.typed-echo,.quiz-results a,.qlist a,.soul-list a,canvas,"
+            + "#error-problems,.demo-source,.sources,.scalars dd,.demo-form .fields,"
+            + ".topic-card p.muted,.demo > p.muted,.demo-page h2 + ul,.drill details > summary";
           const out = [];
           const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
           while (walk.nextNode()) {
             const n = walk.currentNode, el = n.parentElement;
             if (!el || el.closest(skip) || !el.checkVisibility()) continue;
-            for (const w of n.textContent.match(/[A-Za-z][A-Za-z'’-]+/g) || []) out.push(w);
+            out.push(n.textContent.trim());
           }
           for (const el of document.querySelectorAll("[placeholder],[aria-label],[title]")) {
             if (el.closest(skip)) continue;
             for (const a of ["placeholder", "aria-label", "title"]) {
-              const v = el.getAttribute(a) || "";
-              if (/[A-Za-z]{3,}/.test(v) && !/[\\u4e00-\\u9fff]/.test(v)) out.push(a + "=" + v);
+              if (el.getAttribute(a)) out.push(el.getAttribute(a));
             }
           }
           return out;
         }"""
     )
-    return sorted({w for w in words if not ALLOWED_EN.match(w)})
+    han = re.compile(r"[\u4e00-\u9fff]")
+    bad = []
+    for text in texts:
+        if not text or han.search(text):
+            continue
+        words = re.findall(r"[A-Za-z][A-Za-z'’-]+", text)
+        if any(not ALLOWED_EN.match(w) for w in words):
+            bad.append(text[:60])
+    return sorted(set(bad))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

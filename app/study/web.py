@@ -47,8 +47,37 @@ class ErrorsOut(BaseModel):
     detail: list[dict[str, Any]]
 
 
+def range_errors(model: type[BaseModel], err: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors, each naming the allowed range (from the field's ge/le bounds, also on
+    optional fields, whose JSON schema hides them under anyOf) or the allowed values."""
+    by_field = {e["loc"][-1]: e for e in param_errors(model, err) if e["loc"]}
+    out = []
+    for e in err.errors(include_url=False):
+        field = str(e["loc"][0]) if e["loc"] else ""
+        info = model.model_fields.get(field)
+        lo = hi = None
+        for m in info.metadata if info else ():
+            lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
+            hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
+            if getattr(m, "lt", None) is not None:
+                hi = f"below {m.lt}"
+        if lo is not None or hi is not None:
+            allowed = f"{lo if lo is not None else '-inf'} to {hi if hi is not None else 'inf'}"
+            msg = f"{e['msg']}; allowed {field}: {allowed}"
+            out.append(
+                {"loc": ["body", *e["loc"]], "msg": msg, "type": e["type"], "allowed": allowed}
+            )
+        elif (known := by_field.get(e["loc"][-1] if e["loc"] else None)) is not None:
+            out.append(known)
+        else:
+            out.append(
+                {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"], "allowed": None}
+            )
+    return out
+
+
 def _validation_422(model: type[BaseModel], e: ValidationError) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": param_errors(model, e)})
+    return JSONResponse(status_code=422, content={"detail": range_errors(model, e)})
 
 
 def _range_error(field: str, message: str) -> JSONResponse:
@@ -315,7 +344,7 @@ def _cram_filter(
     try:
         return cram.CramFilter.model_validate(raw)
     except ValidationError as e:
-        return param_errors(cram.CramFilter, e)
+        return range_errors(cram.CramFilter, e)
 
 
 CramFilterDep = Annotated[cram.CramFilter | list[dict[str, Any]], Depends(_cram_filter)]
@@ -447,7 +476,7 @@ async def settings_save(
             bank,
             now,
             lang,
-            errors_=param_errors(prefs.PrefsIn, e),
+            errors_=range_errors(prefs.PrefsIn, e),
             status_code=422,
         )
     except ValueError as e:
@@ -504,7 +533,7 @@ async def study_more_new(
     try:
         m = MoreNewIn.model_validate({"count": str(form.get("count", ""))})
     except ValidationError as e:
-        return JSONResponse(status_code=422, content={"detail": param_errors(MoreNewIn, e)})
+        return JSONResponse(status_code=422, content={"detail": range_errors(MoreNewIn, e)})
     prefs.add_extra_new(session, user.id, m.count, settings, now)
     return RedirectResponse("/review", status_code=303)
 
@@ -691,7 +720,7 @@ async def cram_answer(
     try:
         pos = CramForm.model_validate(raw | {"again": raw["again"] or "0"})
     except ValidationError as e:
-        return JSONResponse(status_code=422, content={"detail": param_errors(CramForm, e)})
+        return JSONResponse(status_code=422, content={"detail": range_errors(CramForm, e)})
     if pos.i >= len(qids):
         raise HTTPException(422, f"i must be from 0 to {len(qids) - 1} in this cram set")
     cram.record(session, user.id, qids[pos.i], Grade(pos.rating), now)

@@ -145,3 +145,18 @@ def test_long_answers_still_fit_the_address():
     packed = pack_answers(_fit(answers))
     assert len(packed) <= MOCK_URL_BUDGET
     assert unpack_answers(packed) == answers  # compressible text survives intact
+
+
+def test_validation_messages_speak_the_readers_language(client):
+    zh = {**HTML, "accept-language": "zh-CN"}
+    r = client.get("/mock/start", params={"seconds": "5000"}, headers=zh)
+    assert r.status_code == 422 and "seconds: 不能大于 900" in r.text
+    r = client.get("/mock/start", params={"seconds": "x"}, headers=HTML)
+    assert "seconds: must be a whole number" in r.text
+    token = client.cookies.get("tq_csrf")
+    r = client.post(
+        "/demos/scaling-variance/run",
+        data={"csrf_token": token, "d_k": "0", "seed": "0"},
+        headers={**zh, "hx-request": "true"},
+    )
+    assert r.status_code == 422 and "允许范围" in r.text and "Input should" not in r.text

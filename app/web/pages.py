@@ -36,6 +36,7 @@ from app.web.deps import (
     SrsDep,
     UserDep,
 )
+from app.web.errors import localize
 from app.web.i18n import gettext_callables, translator
 from app.web.schemas import ChoiceForm, GradeForm
 from app.web.security import CSRF_FIELD, csrf_input, csrf_protect
@@ -477,13 +478,17 @@ async def demo_run(request: Request, demo_id: str, runner: RunnerDep, bank: Bank
         if not 0 <= seed < 2**31:
             raise ValueError
     except ValueError:
-        seed, errors = 0, [{"loc": ["seed"], "msg": "seed must be an integer from 0 to 2147483647"}]
+        seed = 0
+        errors = localize(
+            [{"loc": ["seed"], "type": "int_parsing", "allowed": "0 to 2147483647"}], lang
+        )
     if errors is None:
         try:
             p = demo.params.model_validate(raw)
             run = await runner.run(demo_id, p, seed)
         except ValidationError as e:
-            errors = param_errors(demo.params, e)
+            # In the reader's language, with the allowed range (the API keeps pydantic's words).
+            errors = localize(param_errors(demo.params, e), lang)
         except DemoFailed as e:
             errors, status = [{"loc": [], "msg": str(e)}], 503
     if errors and status == 200:

@@ -1,7 +1,9 @@
 """MoE: a top-k softmax router over E experts, its load per expert, the Switch Transformer's
-load-balancing loss E·Σ f_i·P_i (Fedus et al. 2021, §2.2, eq. 4-6), and the tokens an expert
-capacity of ceil(capacity_factor·k·T/E) drops (§2.1). A bias toward one expert unbalances the load,
-raises the loss and overflows that expert's capacity."""
+load-balancing loss E·Σ f_i·P_i and the tokens an expert capacity of ceil(factor·k·T/E) drops
+(Fedus et al. 2021, §2.2: capacity eq. 3, loss eq. 4-6). Switch routes each token to one expert;
+for k > 1 this demo takes f_i over all T·k assignments, so Σ f_i = 1 and a balanced router still
+scores 1. A bias toward one expert unbalances the load, raises the loss and overflows that
+expert's capacity."""
 
 from __future__ import annotations
 

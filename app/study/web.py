@@ -672,6 +672,7 @@ class CramForm(BaseModel):
     i: int = Field(ge=0, lt=cram.MAX_CRAM, description="Position in the cram set.")
     again: int = Field(0, ge=0, le=cram.MAX_CRAM, description="Again answers so far.")
     rating: int = Field(ge=1, le=4, description="1 Again, 2 Hard, 3 Good, 4 Easy.")
+    duration_ms: int | None = Field(None, ge=0, le=24 * 3600 * 1000)
 
 
 @router.get("/cram/q", response_class=HTMLResponse)
@@ -716,14 +717,17 @@ async def cram_answer(
     form = await request.form()
     ids = str(form.get("ids", ""))
     qids = _cram_ids(bank, ids)
-    raw = {k: str(form.get(k, "")) for k in ("i", "again", "rating")}
+    raw = {k: str(form.get(k, "")) for k in ("i", "again", "rating", "duration_ms")}
+    # Filled in by JS (time from showing the card to grading); empty without JS.
     try:
-        pos = CramForm.model_validate(raw | {"again": raw["again"] or "0"})
+        pos = CramForm.model_validate(
+            raw | {"again": raw["again"] or "0", "duration_ms": raw["duration_ms"] or None}
+        )
     except ValidationError as e:
         return JSONResponse(status_code=422, content={"detail": range_errors(CramForm, e)})
     if pos.i >= len(qids):
         raise HTTPException(422, f"i must be from 0 to {len(qids) - 1} in this cram set")
-    cram.record(session, user.id, qids[pos.i], Grade(pos.rating), now)
+    cram.record(session, user.id, qids[pos.i], Grade(pos.rating), now, duration_ms=pos.duration_ms)
     again = pos.again + (pos.rating == 1)
     return RedirectResponse(f"/cram/q?ids={ids}&i={pos.i + 1}&again={again}", status_code=303)
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Container, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
@@ -21,7 +23,19 @@ from sqlmodel import Session, select
 from app.bank.loader import Bank
 from app.bank.models import Question
 from app.db import write_turn
-from app.models import CardState, ReviewLog, User
+from app.models import (
+    DIFFICULTY_MAX,
+    DIFFICULTY_MIN,
+    EARLIEST,
+    LATEST,
+    MAX_COUNT,
+    MAX_STEP,
+    STABILITY_MAX,
+    STABILITY_MIN,
+    CardState,
+    ReviewLog,
+    User,
+)
 from app.srs import CardSnapshot, Grade, Srs
 
 LOCAL_USERNAME = "local"
@@ -44,7 +58,7 @@ def ensure_local_user(session: Session) -> User:
     return user
 
 
-def snapshot(row: CardState | None) -> CardSnapshot | None:
+def snapshot(row: AnyCard | None) -> CardSnapshot | None:
     if row is None:
         return None
     return CardSnapshot(
@@ -57,7 +71,7 @@ def snapshot(row: CardState | None) -> CardSnapshot | None:
     )
 
 
-def _snapshot_json(s: CardSnapshot | None, row: CardState | None) -> str | None:
+def _snapshot_json(s: CardSnapshot | None, row: AnyCard | None) -> str | None:
     if s is None or row is None:
         return None
     return json.dumps(
@@ -74,9 +88,101 @@ def _snapshot_json(s: CardSnapshot | None, row: CardState | None) -> str | None:
     )
 
 
-def cards_by_question(session: Session, user_id: int) -> dict[str, CardState]:
-    rows = session.exec(select(CardState).where(CardState.user_id == user_id)).all()
-    return {r.question_id: r for r in rows}
+@dataclass(slots=True)
+class CardRow:
+    """One card_state row as plain values: what the queue, the counters and the pages read of a
+    card (the same attribute names as CardState). Never written back; grading and holds load the
+    one row they change through the ORM."""
+
+    id: int
+    user_id: int
+    question_id: str
+    state: int
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: datetime
+    last_review: datetime | None
+    reps: int
+    lapses: int
+    suspended: bool
+    buried_until: datetime | None
+
+
+_CARD_COLUMNS = tuple(f.name for f in dataclass_fields(CardRow))
+_T = CardState.__table__
+# A Core statement built once: the ORM spent ~60 µs a row building instances (and their load
+# events) for a read that only needs values, and a year's history makes every question a row.
+_CARDS_OF_USER = sa_select(*(_T.c[n] for n in _CARD_COLUMNS)).where(
+    _T.c.user_id == bindparam("user_id")
+)
+
+
+# What the read-only helpers below take: a row the ORM loaded, or its plain-values view.
+AnyCard = CardState | CardRow
+
+
+def _stamp_ok(v: object) -> bool:
+    return type(v) is datetime and v.tzinfo is not None and EARLIEST <= v <= LATEST
+
+
+def plainly_valid(
+    state: object,
+    step: object,
+    stability: object,
+    difficulty: object,
+    due: object,
+    last_review: object,
+    reps: object,
+    lapses: object,
+) -> bool:
+    """True only for a card ``models.card_problems`` finds nothing wrong with, in the shapes FSRS
+    writes; a few comparisons where card_problems builds a dict and a list per row. A row this
+    refuses is loaded through the ORM, whose load event reports and repairs a corrupt one."""
+    if not (type(reps) is int and type(lapses) is int and 0 <= lapses <= reps <= MAX_COUNT):
+        return False
+    if not _stamp_ok(due) or type(state) is not int:
+        return False
+    if state == 2:
+        if step is not None:
+            return False
+    elif state in (1, 3):
+        if not (type(step) is int and 0 <= step <= MAX_STEP):
+            return False
+    else:
+        return False
+    if reps == 0:
+        return stability is None and difficulty is None and last_review is None
+    return (
+        type(stability) is float
+        and STABILITY_MIN <= stability <= STABILITY_MAX  # NaN fails both comparisons
+        and type(difficulty) is float
+        and DIFFICULTY_MIN <= difficulty <= DIFFICULTY_MAX
+        and _stamp_ok(last_review)
+    )
+
+
+def cards_by_question(session: Session, user_id: int) -> dict[str, CardRow]:
+    """Every card of the user by question (or drill card) id, as plain values."""
+    out: dict[str, CardRow] = {}
+    for r in session.connection().execute(_CARDS_OF_USER, {"user_id": user_id}):
+        card = CardRow(*r)
+        if not plainly_valid(
+            card.state,
+            card.step,
+            card.stability,
+            card.difficulty,
+            card.due,
+            card.last_review,
+            card.reps,
+            card.lapses,
+        ):
+            orm = session.get(CardState, card.id)  # its load event repairs what it can
+            if orm is None:
+                continue
+            card = CardRow(*(getattr(orm, n) for n in _CARD_COLUMNS))
+        out[card.question_id] = card
+    return out
 
 
 def _start_of_day(now: datetime) -> datetime:
@@ -121,15 +227,15 @@ def new_cards_today(
     ).one()
 
 
-def _available(row: CardState, now: datetime) -> bool:
+def _available(row: AnyCard, now: datetime) -> bool:
     return not row.suspended and not (row.buried_until and row.buried_until > now)
 
 
-def _is_new(row: CardState | None) -> bool:
+def _is_new(row: AnyCard | None) -> bool:
     return row is None or row.reps == 0
 
 
-def _is_due(row: CardState | None, now: datetime) -> bool:
+def _is_due(row: AnyCard | None, now: datetime) -> bool:
     return row is not None and row.reps > 0 and _available(row, now) and row.due <= now
 
 
@@ -156,7 +262,7 @@ def progress(session: Session, user_id: int, bank: Bank, now: datetime) -> list[
 @dataclass(frozen=True)
 class QueueItem:
     question: Question
-    card: CardState | None  # None: a new card
+    card: AnyCard | None  # None: a new card
 
     @property
     def is_new(self) -> bool:
@@ -172,7 +278,7 @@ def next_card(
     new_per_day: int,
     questions: list[Question] | None = None,
     exclude: set[str] | None = None,
-    cards: dict[str, CardState] | None = None,
+    cards: Mapping[str, AnyCard] | None = None,
     new_today: int | None = None,
     since: datetime | None = None,
     early: Sequence[str] = (),
@@ -209,7 +315,7 @@ def next_card(
     return None
 
 
-def _is_early(row: CardState | None, now: datetime, since: datetime) -> bool:
+def _is_early(row: AnyCard | None, now: datetime, since: datetime) -> bool:
     """A seen card, not held, not yet due, and not already reviewed today."""
     return (
         row is not None
@@ -241,7 +347,7 @@ def session_counts(
     new_per_day: int,
     since: datetime,
     until: datetime,
-    cards: dict[str, CardState] | None = None,
+    cards: Mapping[str, AnyCard] | None = None,
     new_today: int | None = None,
     early: Sequence[str] = (),
 ) -> SessionCounts:
@@ -286,7 +392,7 @@ def queue_counts(
     now: datetime,
     *,
     new_per_day: int,
-    cards: dict[str, CardState] | None = None,
+    cards: Mapping[str, AnyCard] | None = None,
     new_today: int | None = None,
     since: datetime | None = None,
 ) -> tuple[int, int]:

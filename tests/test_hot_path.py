@@ -1,0 +1,123 @@
+"""The lean read of a user's cards (issue #17): plain values through SQLAlchemy Core, and a
+corrupt row still repaired as the ORM's load event repairs it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from app import services
+from app.models import CARD_FIELDS, CardState, card_problems
+
+QIDS = ["alpha-two", "beta-one", "soul-04-fixture-scaling"]
+
+_stamps = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=datetime(1990, 1, 1), max_value=datetime(2300, 1, 1), timezones=st.just(UTC)
+    ),
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2300, 1, 1)),  # naive
+)
+_numbers = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=0.0, max_value=20.0),
+    st.integers(min_value=-5, max_value=200),
+    st.booleans(),
+)
+_card = st.fixed_dictionaries(
+    {
+        "state": st.one_of(st.integers(min_value=-1, max_value=4), st.booleans(), st.none()),
+        "step": st.one_of(st.none(), st.integers(min_value=-2, max_value=120), st.booleans()),
+        "stability": _numbers,
+        "difficulty": _numbers,
+        "due": _stamps,
+        "last_review": _stamps,
+        "reps": st.one_of(st.integers(min_value=-2, max_value=5), st.booleans(), st.none()),
+        "lapses": st.one_of(st.integers(min_value=-2, max_value=5), st.booleans()),
+    }
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_card)
+def test_what_the_fast_check_passes_card_problems_passes_too(card):
+    # A sufficient condition: the fast path may refuse a good card (it then takes the ORM's
+    # path), but must never let a card through that card_problems would repair.
+    if services.plainly_valid(*(card[f] for f in CARD_FIELDS)):
+        assert card_problems(card) == []
+
+
+def test_the_fast_check_passes_the_cards_fsrs_writes(client, app, clock):
+    for q, g in (("alpha-two", 3), ("beta-one", 1), ("soul-04-fixture-scaling", 4)):
+        assert client.post("/api/reviews", json={"question_id": q, "rating": g}).status_code == 201
+    clock.advance(days=3)
+    client.post("/api/reviews", json={"question_id": "alpha-two", "rating": 3})
+    with Session(app.state.engine) as s:
+        rows = s.exec(select(CardState)).all()
+        assert len(rows) == 3
+        for r in rows:
+            assert services.plainly_valid(*(getattr(r, f) for f in CARD_FIELDS)), r
+
+
+def test_cards_by_question_reads_what_the_orm_reads(client, app, clock):
+    for q, g in (("alpha-two", 3), ("beta-one", 1)):
+        client.post("/api/reviews", json={"question_id": q, "rating": g})
+    client.post(f"/api/cards/{QIDS[2]}/hold", json={"action": "bury"})
+    with Session(app.state.engine) as s:
+        orm = {r.question_id: r for r in s.exec(select(CardState)).all()}
+    with Session(app.state.engine) as s:
+        plain = services.cards_by_question(s, 1)
+    assert set(plain) == set(orm) == set(QIDS)
+    for q, row in plain.items():
+        for f in services.CardRow.__slots__:
+            assert getattr(row, f) == getattr(orm[q], f), (q, f)
+    assert plain[QIDS[2]].buried_until is not None and plain[QIDS[2]].reps == 0
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE card_state SET state = 7",
+        "UPDATE card_state SET stability = -2",
+        "UPDATE card_state SET difficulty = 99",
+        "UPDATE card_state SET state = 3, step = NULL",
+    ],
+)
+def test_a_corrupt_row_is_read_as_the_orm_repairs_it(client, app, sql):
+    client.post("/api/reviews", json={"question_id": "alpha-two", "rating": 3})
+    with Session(app.state.engine) as s:
+        s.execute(text(sql))
+        s.commit()
+    with Session(app.state.engine) as s:
+        repaired = s.exec(select(CardState)).one()
+    with Session(app.state.engine) as s:
+        row = services.cards_by_question(s, 1)["alpha-two"]
+    assert (row.state, row.step, row.stability, row.difficulty) == (1, 0, None, None)
+    assert (row.state, row.step, row.stability) == (
+        repaired.state,
+        repaired.step,
+        repaired.stability,
+    )
+    assert row.reps == 1  # kept: the guard of the next grade's optimistic update
+    r = client.get("/api/next")
+    assert r.status_code == 200
+    assert (
+        client.post("/api/reviews", json={"question_id": "alpha-two", "rating": 3}).status_code
+        == 201
+    )
+
+
+def test_next_card_previews_from_the_plain_row(client, clock):
+    client.post("/api/reviews", json={"question_id": "alpha-two", "rating": 3})
+    clock.advance(days=30)
+    body = client.get("/api/next").json()
+    assert body["question"]["id"] == "alpha-two" and body["is_new"] is False
+    assert body["due_count"] == 1
+    # A review card's Good is days away, a new card's Good minutes: the preview used the row.
+    assert body["intervals"]["good"].endswith(("d", "mo")), body["intervals"]

@@ -5,6 +5,7 @@ the card view with leeches. Through the API and the pages, on a fixed clock."""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -144,6 +145,25 @@ def test_a_short_log_keeps_the_defaults_and_says_how_many_more(client, clock):
     assert body["settings"]["parameters"] is None
     page = client.get("/settings")
     assert 'id="fit-needed"' in page.text and str(rep["reviews_needed"]) in page.text
+
+
+def test_automatic_refit_every_n_reviews(client, clock):
+    patch(client, autofit_every=3)
+    for qid in (QID, OTHER, "beta-one"):
+        review(client, qid, "good")
+    assert client.get("/api/settings").json()["fit"] is None
+    client.get("/api/next")  # the queue notices three new reviews and starts a fit
+    for _ in range(600):
+        fit = client.get("/api/settings").json()["fit"]
+        if fit is not None:
+            break
+        time.sleep(0.1)
+    assert fit is not None and fit["status"] == "too_short" and fit["reviews_total"] == 3
+    clock.advance(minutes=1)
+    review(client, QID, "good")
+    client.get("/api/next")  # one new review since: no second fit
+    time.sleep(0.5)
+    assert client.get("/api/settings").json()["fit"]["reviews_total"] == 3
 
 
 def test_workload_at_each_retention_grows_with_the_retention(client):

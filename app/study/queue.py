@@ -15,7 +15,7 @@ from app import services
 from app.bank.loader import Bank
 from app.models import CardState
 from app.srs import Srs
-from app.study import planner
+from app.study import autofit, planner
 from app.study.prefs import Prefs, day_bounds, extra_new_today, for_request
 
 
@@ -83,7 +83,10 @@ def today(
 
 
 def for_page(request: Any, session: Session, user_id: int, bank: Bank, srs: Srs, now: datetime):
-    return today(session, user_id, bank, srs, for_request(request, session, user_id), now)
+    p = for_request(request, session, user_id)
+    if p.autofit_every:
+        autofit.maybe_start(request.app.state, session, user_id, p, now)
+    return today(session, user_id, bank, srs, p, now)
 
 
 class QueueOut(BaseModel):

@@ -263,8 +263,18 @@ class ReviewLog(SQLModel, table=True):
     """Append-only: one row per grade. The database refuses UPDATEs on this table."""
 
     __tablename__ = "review_log"
-    # One user's reviews in a time range (today's new cards, stats): see migration 0003.
-    __table_args__ = (sa.Index("ix_review_log_user_reviewed", "user_id", "reviewed_at"),)
+    # One user's reviews in a time range (stats): migration 0003. The reviews that introduced a
+    # card, for "new cards today" at any history size: migration 0008 (a partial index).
+    __table_args__ = (
+        sa.Index("ix_review_log_user_reviewed", "user_id", "reviewed_at"),
+        sa.Index(
+            "ix_review_log_user_new",
+            "user_id",
+            "reviewed_at",
+            sqlite_where=sa.text("card_before IS NULL AND cram = 0"),
+            postgresql_where=sa.text("card_before IS NULL AND cram = false"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)

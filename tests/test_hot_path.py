@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -121,3 +122,32 @@ def test_next_card_previews_from_the_plain_row(client, clock):
     assert body["due_count"] == 1
     # A review card's Good is days away, a new card's Good minutes: the preview used the row.
     assert body["intervals"]["good"].endswith(("d", "mo")), body["intervals"]
+
+
+def test_new_cards_today_reads_the_partial_index_not_the_days_reviews(app, client, clock):
+    """A busy day must not slow next card: the count walks only the reviews that introduced a
+    card (migration 0008), not every review made today."""
+    if app.state.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL picks by table statistics")
+    for q in QIDS:
+        client.post("/api/reviews", json={"question_id": q, "rating": 1})
+    for _ in range(3):
+        client.post("/api/reviews", json={"question_id": "alpha-two", "rating": 1})
+    seen: list[tuple[str, tuple]] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    engine = app.state.engine
+    sa_event.listen(engine, "before_cursor_execute", grab)
+    try:
+        with Session(engine) as s:
+            assert services.new_cards_today(s, 1, clock()) == 3
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", grab)
+    ((statement, params),) = seen
+    with engine.connect() as c:
+        plan = " ".join(
+            str(r[-1]) for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+        )
+    assert "ix_review_log_user_new" in plan, plan

@@ -50,7 +50,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.seed import HISTORIES, seed  # noqa: E402
+from bench.seed import HISTORIES  # noqa: E402
 
 PY = sys.executable
 TICK = os.sysconf("SC_CLK_TCK")
@@ -383,6 +383,13 @@ def dummy_pool(workdir: Path) -> Iterator[Path]:
         yield path
 
 
+def seed(db_url: str, history: str, src: Path) -> None:
+    """bench/seed.py with the code and migrations of ``src`` (the first variant: the oldest
+    schema, which the others' servers migrate forward when they start)."""
+    cmd = [PY, str(ROOT / "bench" / "seed.py"), db_url, history, "--bank", str(src / "questions")]
+    subprocess.run([*cmd, "--app-dir", str(src)], check=True, cwd=src, stdout=subprocess.DEVNULL)
+
+
 def csrf_token(url: str) -> str:
     r = httpx.get(url + "/healthz", timeout=10)
     return r.cookies.get("tq_csrf") or "bench-token"
@@ -688,8 +695,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     from app.bank.loader import load_bank
 
-    bank_dir = next(iter(opts.variants.values())) / "questions"
-    qids = sorted(load_bank(bank_dir).questions)
+    first = next(iter(opts.variants.values()))
+    qids = sorted(load_bank(first / "questions").questions)
     workdir = Path(tempfile.mkdtemp(prefix="tq-bench-http-"))
     log = workdir / "servers.log"
     t0 = time.perf_counter()
@@ -706,11 +713,11 @@ def main(argv: list[str] | None = None) -> None:
                     for h in opts.histories:
                         if pg is None:
                             f = workdir / f"seed-{h}.db"
-                            seed(f"sqlite:///{f}", h, bank_dir)  # type: ignore[arg-type]
+                            seed(f"sqlite:///{f}", h, first)
                             seeded[(backend, h)] = str(f)
                         else:
                             pg.sql(f"CREATE DATABASE seed_{h}")
-                            seed(pg.url(f"seed_{h}"), h, bank_dir)  # type: ignore[arg-type]
+                            seed(pg.url(f"seed_{h}"), h, first)
                             seeded[(backend, h)] = f"seed_{h}"
                     for w in opts.workers:
                         for i, h in enumerate(opts.histories):

@@ -25,7 +25,9 @@ from typing import Any, Literal
 from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# --app-dir: seed with another checkout's code and migrations (bench/http_load.py --variant).
+_app = sys.argv[sys.argv.index("--app-dir") + 1] if "--app-dir" in sys.argv else str(ROOT)
+sys.path.insert(0, _app)
 
 from sqlmodel import Session  # noqa: E402
 
@@ -152,6 +154,7 @@ def main() -> None:
     ap.add_argument("db_url")
     ap.add_argument("history", choices=HISTORIES)
     ap.add_argument("--bank", type=Path, default=ROOT / "questions")
+    ap.add_argument("--app-dir", type=Path, default=ROOT, help="the checkout whose code seeds")
     args = ap.parse_args()
     n = seed(args.db_url, args.history, args.bank)
     print(f"{args.history}: {n} reviews")

@@ -283,7 +283,7 @@ class ReviewLog(SQLModel, table=True):
     reviewed_at: datetime = Field(sa_type=UTCDateTime, index=True)
     duration_ms: int | None = None
     # The card as it was before this review (JSON, or null for a new card): makes undo exact.
-    card_before: str | None = Field(default=None, sa_type=sa.Text)
+    card_before: str | None = Field(default=None, sa_type=CardBefore)
     due_after: datetime = Field(sa_type=UTCDateTime)
     # A cram answer (migration 0007): kept, but it moved no schedule and is never fitted on.
     cram: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})

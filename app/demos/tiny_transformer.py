@@ -27,6 +27,7 @@ from app.demos import (
     Series,
     generator,
     register,
+    report_progress,
     seeded_global_rng,
 )
 from app.demos._lazy import F, nn, torch
@@ -221,9 +222,10 @@ TASK_NAMES = {
     ),
     params=Params,
     serves=("interpretability", "attention"),
+    streams=True,
 )
 def run(p: Params, seed: int) -> DemoResult:
-    t = train(p, seed)
+    t = train(p, seed, on_step=lambda step, loss: report_progress(step + 1, p.steps, loss=loss))
     tokens = ["|" if v == p.vocab else str(v) for v in t["sample"].tolist()]
     heatmaps = []
     for when, maps in (("before", t["before"]), ("after", t["after"])):
@@ -239,6 +241,8 @@ def run(p: Params, seed: int) -> DemoResult:
                         matrix=[[round(v, 4) for v in row] for row in w[head].tolist()],
                         row_labels=tokens,
                         col_labels=tokens,
+                        x_label="key token",
+                        y_label="query token",
                     )
                 )
     score_before, score_after = t["head_before"], t["head_after"]

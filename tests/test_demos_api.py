@@ -143,3 +143,23 @@ def test_a_busy_pool_is_a_503_with_retry_after(client, monkeypatch):
     r = client.post("/api/demos/scaling-variance?seed=4242", json={})
     assert r.status_code == 503 and r.headers["retry-after"] == "2"
     assert "full" in r.json()["detail"]
+
+
+def test_a_long_demo_streams_its_progress_then_the_result(client):
+    import json
+
+    listed = {d["id"]: d for d in client.get("/api/demos").json()}
+    assert listed["tiny-transformer"]["streams"] and not listed["causal-mask"]["streams"]
+    body = {"steps": 20, "batch": 8, "d_model": 16, "seq_len": 5}
+    with client.stream("POST", "/api/demos/tiny-transformer/stream?seed=5", json=body) as r:
+        assert r.status_code == 200
+        lines = [json.loads(line) for line in r.iter_lines() if line]
+    progress = [x["progress"] for x in lines if "progress" in x]
+    assert progress and progress[-1]["done"] == progress[-1]["total"] == 20
+    assert [p["done"] for p in progress] == sorted(p["done"] for p in progress)
+    assert "result" in lines[-1] and lines[-1]["result"]["demo_id"] == "tiny-transformer"
+    # The same run afterwards is the cached result: identical.
+    again = client.post("/api/demos/tiny-transformer?seed=5", json=body).json()
+    assert again["cached"] and again["result"] == lines[-1]["result"]["result"]
+    bad = client.post("/api/demos/tiny-transformer/stream", json={"steps": 10**6})
+    assert bad.status_code == 422

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -157,6 +158,29 @@ class ComputePool:
             finally:
                 writer.close()
         return _unavailable()
+
+    async def submit_stream(self, job: BaseModel | dict) -> AsyncIterator[dict | JobReply]:
+        """Like :meth:`submit`, yielding the job's progress (dicts) before its reply."""
+        try:
+            path = self.socket if self._is_up() else await asyncio.to_thread(self.start)
+            reader, writer = await asyncio.open_unix_connection(str(path))
+        except (ComputeUnavailable, FileNotFoundError, ConnectionRefusedError):
+            yield _unavailable()
+            return
+        try:
+            writer.write(encode(job))
+            await writer.drain()
+            while True:
+                frame = await read_frame(reader)
+                if "progress" in frame:
+                    yield frame["progress"]
+                    continue
+                yield JobReply.model_validate(frame)
+                return
+        except (asyncio.IncompleteReadError, ConnectionError, ProtocolError):
+            yield _unavailable()
+        finally:
+            writer.close()
 
     def submit_sync(self, job: BaseModel | dict) -> JobReply:
         """The same, blocking (CLI, benchmarks, tests)."""

@@ -27,6 +27,8 @@ class DemoJob(BaseModel):
     demo_id: str
     params: dict[str, Any]
     seed: int
+    # Ask for {"progress": {...}} frames before the reply (long demos report as they go).
+    stream: bool = False
 
 
 class DrillJob(BaseModel):

@@ -24,6 +24,7 @@ import socket
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from app.compute.limits import PoolLimits
@@ -79,11 +80,17 @@ class Worker:
     async def connect(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(sock=self.sock)
 
-    async def ask(self, msg: bytes) -> dict:
+    async def ask(self, msg: bytes, on_progress: Callable[[dict], None] | None = None) -> dict:
+        """Send a job; progress frames go to ``on_progress`` until the reply comes."""
         assert self.reader and self.writer
         self.writer.write(msg)
         await self.writer.drain()
-        return await read_frame(self.reader)
+        while True:
+            frame = await read_frame(self.reader)
+            if "progress" not in frame:
+                return frame
+            if on_progress is not None:
+                on_progress(frame)
 
     def alive(self) -> bool:
         try:
@@ -134,7 +141,7 @@ class Supervisor:
         await self.spawn()
 
     # ---- jobs ----------------------------------------------------------------------------
-    async def run(self, msg: dict) -> JobReply:
+    async def run(self, msg: dict, on_progress: Callable[[dict], None] | None = None) -> JobReply:
         kind = msg.get("kind")
         if kind == "stats":
             return JobReply(result_json=json.dumps(self.stats | {"pending": self.pending}))
@@ -157,14 +164,16 @@ class Supervisor:
             )
         self.pending += 1
         try:
-            reply = await self._on_worker(job)
+            reply = await self._on_worker(job, on_progress)
         finally:
             self.pending -= 1
         if key is not None and reply.error is None and reply.result_json is not None:
             self.cache.put(key, reply.result_json)
         return reply
 
-    async def _on_worker(self, job: DemoJob | DrillJob | FitJob) -> JobReply:
+    async def _on_worker(
+        self, job: DemoJob | DrillJob | FitJob, on_progress: Callable[[dict], None] | None = None
+    ) -> JobReply:
         # A drill bounds its own child's wall time; the outer guard only catches a stuck worker.
         # A fit carries its own bound (at most 300 s, FitJob): minutes, where a demo has seconds.
         if isinstance(job, DrillJob):
@@ -180,7 +189,7 @@ class Supervisor:
             w = await self.idle.get()
         self.stats["jobs"] += 1
         try:
-            raw = await asyncio.wait_for(w.ask(encode(job)), timeout)
+            raw = await asyncio.wait_for(w.ask(encode(job), on_progress), timeout)
         except TimeoutError:
             self.stats["timeouts"] += 1
             await self.retire(w)
@@ -209,7 +218,7 @@ class Supervisor:
                 except (asyncio.IncompleteReadError, ConnectionError):
                     return
                 try:
-                    reply = await self.run(msg)
+                    reply = await self.run(msg, lambda frame: writer.write(encode(frame)))
                 except Exception as e:  # a malformed job is that client's problem
                     reply = JobReply(error="failed", message=f"bad job: {e}"[:600])
                 writer.write(encode(reply))

@@ -52,10 +52,10 @@ def _is_oom(e: BaseException) -> bool:
     )
 
 
-def run_demo(job: DemoJob, device: str) -> JobReply:
+def run_demo(job: DemoJob, device: str, send=None) -> JobReply:
     import torch
 
-    from app.demos import REGISTRY
+    from app.demos import REGISTRY, progress_to
 
     demo = REGISTRY[job.demo_id]
     params = demo.params.model_validate(job.params)
@@ -63,16 +63,29 @@ def run_demo(job: DemoJob, device: str) -> JobReply:
     # Tensors a demo creates land on the chosen device. The device context intercepts every torch
     # call, so it is entered only off CPU, where it changes something.
     ctx = torch.device(device) if device != "cpu" else contextlib.nullcontext()
-    with ctx:
+    with ctx, progress_to(_throttled(send) if job.stream and send else None):
         result = demo.run(params, job.seed)
     return JobReply(result_json=result.model_dump_json(), compute_ms=_ms(t0))
+
+
+def _throttled(send, every_s: float = 0.2):
+    """At most one progress frame per ``every_s``, and always the last step."""
+    last = [0.0]
+
+    def report(info: dict) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= every_s or info.get("done") == info.get("total"):
+            last[0] = now
+            send({"progress": info})
+
+    return report
 
 
 def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def handle(msg: dict, limits: PoolLimits, device: str) -> JobReply:
+def handle(msg: dict, limits: PoolLimits, device: str, send=None) -> JobReply:
     try:
         if msg.get("kind") == "drill":
             from app.compute.sandbox import run_submission
@@ -82,7 +95,7 @@ def handle(msg: dict, limits: PoolLimits, device: str) -> JobReply:
             from app.compute.fit import run_fit
 
             return run_fit(FitJob.model_validate(msg))
-        return run_demo(DemoJob.model_validate(msg), device)
+        return run_demo(DemoJob.model_validate(msg), device, send)
     except Exception as e:  # a job's failure is the job's, never the worker's
         if _is_oom(e):
             return JobReply(error="memory", message="the job ran out of its memory limit")
@@ -115,6 +128,6 @@ def serve(sock: socket.socket, limits: PoolLimits) -> None:
         msg = recv_frame(sock)
         if msg is None or msg.get("kind") == "exit":
             return
-        reply = handle(msg, limits, device)
+        reply = handle(msg, limits, device, send=lambda frame: sock.sendall(encode(frame)))
         body = reply.model_dump() | {"rss_mb": rss_mb()}
         sock.sendall(encode(body))

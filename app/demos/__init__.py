@@ -7,6 +7,7 @@ Modules are discovered automatically (:func:`load_all`), so adding a demo touche
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import math
 import pkgutil
@@ -117,9 +118,32 @@ class Demo:
     params: type[DemoParams]
     run: RunFn
     serves: tuple[str, ...] = field(default=())  # soul question numbers / topics, e.g. "Q4"
+    streams: bool = False  # reports progress (report_progress): the page shows it as it runs
 
 
 REGISTRY: dict[str, Demo] = {}
+
+# Progress of a long demo (tiny-transformer trains for seconds): a side channel that changes
+# nothing in the result, so the demo stays a pure function. The compute worker sets the callback
+# when a client asked to stream; otherwise reporting is a no-op.
+_progress: contextvars.ContextVar[Callable[[dict], None] | None] = contextvars.ContextVar(
+    "demo_progress", default=None
+)
+
+
+def report_progress(done: int, total: int, **info: float | int | str) -> None:
+    cb = _progress.get()
+    if cb is not None:
+        cb({"done": done, "total": total, **info})
+
+
+@contextlib.contextmanager
+def progress_to(callback: Callable[[dict], None] | None) -> Iterator[None]:
+    token = _progress.set(callback)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
 
 
 def register(
@@ -129,11 +153,12 @@ def register(
     description: Localized,
     params: type[DemoParams],
     serves: tuple[str, ...] = (),
+    streams: bool = False,
 ) -> Callable[[RunFn], RunFn]:
     def deco(fn: RunFn) -> RunFn:
         if id in REGISTRY:
             raise ValueError(f"demo id {id!r} registered twice")
-        REGISTRY[id] = Demo(id, title, description, params, fn, serves)
+        REGISTRY[id] = Demo(id, title, description, params, fn, serves, streams)
         return fn
 
     return deco

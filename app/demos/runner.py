@@ -7,6 +7,7 @@ recycling live there. This is the one way demos run: the pages, the API, the CLI
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -84,6 +85,17 @@ class DemoRunner:
 
     async def run(self, demo_id: str, p: DemoParams, seed: int = 0) -> RunInfo:
         return self._info(demo_id, p, seed, await self.pool.submit(self._job(demo_id, p, seed)))
+
+    async def run_stream(
+        self, demo_id: str, p: DemoParams, seed: int = 0
+    ) -> AsyncIterator[dict | RunInfo]:
+        """Progress dicts while the demo runs, then its RunInfo (raises DemoFailed)."""
+        job = self._job(demo_id, p, seed).model_copy(update={"stream": True})
+        async for item in self.pool.submit_stream(job):
+            if isinstance(item, JobReply):
+                yield self._info(demo_id, p, seed, item)
+            else:
+                yield item
 
     def run_sync(self, demo_id: str, p: DemoParams, seed: int = 0) -> RunInfo:
         """Blocking run (CLI, benchmarks, tests): the same pool, the same path."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from sqlmodel import Session, func, select
 
@@ -317,6 +318,7 @@ def list_demos(runner: RunnerDep) -> list[dict[str, Any]]:
             "title": d.title.model_dump(),
             "description": d.description.model_dump(),
             "serves": list(d.serves),
+            "streams": d.streams,
             "params_schema": d.params.model_json_schema(),
         }
         for d in REGISTRY.values()
@@ -362,6 +364,47 @@ async def run_demo(
     # Serialised once by pydantic-core: the declared response_model would validate the whole
     # result (heatmaps, series) a second time, most of a cached hit's cost.
     return Response(info.model_dump_json(), media_type="application/json")
+
+
+@router.post(
+    "/demos/{demo_id}/stream",
+    responses=errors(404)
+    | {
+        200: {
+            "description": "NDJSON: {progress} lines, then {result} or {error}",
+            "content": {"application/x-ndjson": {}},
+        }
+    },
+)
+async def run_demo_stream(
+    demo_id: str,
+    runner: RunnerDep,
+    params: Annotated[dict[str, Any] | None, Body()] = None,
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> Response:
+    """The same run, streamed as it goes: one JSON object a line, ``{"progress": {"done", "total",
+    ...}}`` while a long demo (``streams`` in /api/demos) computes, then ``{"result": RunInfo}`` or
+    ``{"error": message}``."""
+    try:
+        demo = runner.demo(demo_id)
+    except DemoNotFound:
+        raise HTTPException(404, f"no demo {demo_id!r}") from None
+    try:
+        p = demo.params.model_validate(params or {})
+    except ValidationError as e:
+        return JSONResponse(status_code=422, content={"detail": param_errors(demo.params, e)})
+
+    async def lines():
+        try:
+            async for item in runner.run_stream(demo_id, p, seed):
+                if isinstance(item, RunInfo):
+                    yield '{"result": ' + item.model_dump_json() + "}\n"
+                else:
+                    yield json.dumps({"progress": item}) + "\n"
+        except DemoFailed as e:
+            yield json.dumps({"error": str(e)}) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 def demo_unavailable(e: DemoFailed) -> HTTPException:

@@ -28,9 +28,10 @@
       doc: area.value,
       parent: host,
       extensions: [
+        // First, so it wins over basicSetup's own Mod-Enter (insert a blank line).
+        CM.keymap.of([{ key: "Mod-Enter", run: function () { run(); return true; } }, CM.indentWithTab]),
         CM.basicSetup,
         CM.python(),
-        CM.keymap.of([{ key: "Mod-Enter", run: function () { run(); return true; } }, CM.indentWithTab]),
         CM.EditorView.contentAttributes.of({ "aria-label": area.labels && area.labels[0] ? area.labels[0].textContent : "code" }),
       ],
     });

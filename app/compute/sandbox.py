@@ -26,6 +26,7 @@ import resource
 import select
 import shutil
 import signal
+import stat
 import struct
 import sys
 import tempfile
@@ -226,8 +227,25 @@ def _unshare_net() -> bool:
     return _libc.unshare(0x40000000) == 0  # CLONE_NEWNET
 
 
+def _reachable_by_others(path: str) -> bool:
+    """Every directory from / down to ``path`` lets other users through (o+x)."""
+    parts = os.path.realpath(path).split(os.sep)
+    for i in range(1, len(parts) + 1):
+        d = os.sep.join(parts[:i]) or os.sep
+        try:
+            if os.path.isdir(d) and not os.stat(d).st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+    return True
+
+
 def _drop_to_nobody(workdir: str) -> bool:
-    if os.geteuid() != 0:
+    # Only where Python itself stays reachable: an interpreter under /root (pyenv as root) would
+    # leave nobody unable to import a single module that is not already loaded.
+    if os.geteuid() != 0 or not all(
+        _reachable_by_others(p) for p in {sys.prefix, sys.base_prefix}
+    ):
         return False
     os.setgroups([])
     os.setgid(NOBODY)

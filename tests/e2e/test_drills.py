@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 DRILL = "scaled-dot-product-attention"
 REF = (Path(__file__).resolve().parents[2] / "drills" / DRILL / "reference.py").read_text()
-WRONG = REF.replace("math.sqrt(", "(")  # forgets the square root of d_k
+WRONG = REF.replace(" / math.sqrt(q.size(-1))", "")  # forgets to divide by √d_k
 
 
 def _set_code(page, code: str) -> None:

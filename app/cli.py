@@ -92,7 +92,9 @@ def serve(
             reload=reload,
             proxy_headers=True,
             access_log=settings.access_log,
-            forwarded_allow_ips="*" if settings.auth_enabled else None,
+            # Only a proxy we were told about may set X-Forwarded-For: anyone else could fake
+            # an address and slip past the per-address login limit.
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
     finally:
         if pool is not None:
@@ -154,13 +156,18 @@ def import_cmd(
     user: UserOpt = None,
 ) -> None:
     """Import progress into a user with none yet."""
+    from app.drills.loader import load_drills
+    from app.drills.service import card_id
     from app.exchange import ImportRefused, ProgressExport, import_progress
+    from app.main import load_checked_bank
 
-    _, session, u, _ = _user_session(user)
+    settings, session, u, now = _user_session(user)
+    bank = load_checked_bank(settings.questions_dir)
+    known = set(bank.questions) | {card_id(d) for d in load_drills(settings.drills_dir)}
     with session:
         try:
             data = ProgressExport.model_validate_json(src.read_text())
-            cards, reviews = import_progress(session, u.id, data)
+            cards, reviews = import_progress(session, u.id, data, known_questions=known, now=now)
         except (ValueError, ImportRefused) as e:
             typer.echo(f"import refused: {str(e).splitlines()[0]}", err=True)
             raise typer.Exit(1) from None

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     admin_username: str | None = Field(default=None, description="This user becomes an admin.")
     # Mark cookies Secure (set when the app is served over HTTPS, e.g. behind a TLS proxy).
     secure_cookies: bool = False
+    # The reverse proxy whose X-Forwarded-For/-Proto we trust (comma-separated addresses, or "*").
+    forwarded_allow_ips: str = "127.0.0.1"
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
     # `serve` migrates once before starting workers, then tells them not to.
     migrate_on_start: bool = True

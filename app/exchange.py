@@ -43,6 +43,7 @@ from app.models import (
     STABILITY_MAX,
     STABILITY_MIN,
     CardState,
+    DrillAttempt,
     ReviewLog,
     card_problems,
 )
@@ -301,6 +302,7 @@ def reset_progress(session: Session, user_id: int) -> tuple[int, int]:
     (cards, reviews) deleted. The review log refuses UPDATE, not DELETE: undo deletes too."""
     cards = session.exec(delete(CardState).where(CardState.user_id == user_id))
     reviews = session.exec(delete(ReviewLog).where(ReviewLog.user_id == user_id))
+    session.exec(delete(DrillAttempt).where(DrillAttempt.user_id == user_id))
     session.commit()
     return cards.rowcount, reviews.rowcount
 

@@ -114,3 +114,13 @@ def test_a_due_drill_takes_its_turn_in_review_and_the_question_links_it(client):
     assert client.get("/review", follow_redirects=False).status_code == 200
     page = client.get("/q/soul-04-scaled-dot-product").text
     assert f'href="/drills/{DRILL}"' in page
+
+
+def test_resetting_progress_deletes_the_drill_attempts_too(client):
+    client.post(f"/api/drills/{DRILL}/submit", json={"code": REF})
+    page = client.get("/stats")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/progress/reset", data={"confirm": "reset", "csrf_token": token})
+    assert r.status_code in (200, 303)
+    d = client.get(f"/api/drills/{DRILL}").json()
+    assert d["attempts"] == [] and d["reference"] is None and card(client) is None

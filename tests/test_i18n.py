@@ -5,10 +5,12 @@ sources, every key the code uses is in the catalogs, and the pages speak the rea
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
@@ -63,9 +65,10 @@ def test_compiled_catalogs_match_their_sources(lang):
 
 
 def test_every_key_the_code_uses_is_in_the_catalog():
-    """What `pybabel extract` finds now (t("..."), N_("..."), _("...")) is all in messages.pot."""
-    method_map = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    """What `pybabel extract` finds now (t("..."), N_("..."), _("..."), and every demo
+    parameter's description) is all in messages.pot."""
+    with (ROOT / "babel.cfg").open() as f:
+        method_map, options = parse_mapping_cfg(f)
     found = {
         msg if isinstance(msg, str) else msg[0]
         for _file, _line, msg, _c, _ctx in extract_from_dir(
@@ -118,3 +121,10 @@ def test_catalog_has_no_po_syntax_problems():
     for lang in i18n.LANGS:
         raw = (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").read_bytes()
         read_po(io.BytesIO(raw), locale=lang, abort_invalid=True)
+
+
+def test_demo_parameters_are_described_in_the_readers_language(client):
+    html = client.get("/demos/scaling-variance", headers={"accept-language": "zh-CN"}).text
+    form = html[html.index('class="demo-form"') :]
+    titles = re.findall(r'<label title="([^"]*)"', form)
+    assert titles and all(re.search(r"[\u4e00-\u9fff]", t) for t in titles if t), titles

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from pydantic import ValidationError
 
 from app import services
@@ -419,7 +420,17 @@ def _form_fields(params_model) -> list[dict[str, Any]]:
     return fields
 
 
-templates.env.globals["demo_fields"] = _form_fields
+@pass_context
+def _localized_form_fields(context, params_model) -> list[dict[str, Any]]:
+    # The parameter descriptions are messages of the catalogs (app/web/i18n_demos.py).
+    translate = context.get("t") or (lambda s: s)
+    fields = _form_fields(params_model)
+    for f in fields:
+        f["description"] = translate(f["description"]) if f["description"] else ""
+    return fields
+
+
+templates.env.globals["demo_fields"] = _localized_form_fields
 
 
 def _questions_for_demo(bank, demo_id: str) -> list[Question]:

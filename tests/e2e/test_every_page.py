@@ -151,8 +151,10 @@ def _english_ui(page: Page) -> list[str]:
             if (!el || el.closest(skip) || !el.checkVisibility()) continue;
             out.push(n.textContent.trim());
           }
+          // A demo parameter's name is code, its description (the title) is interface text.
+          const skipAttr = skip.replace(".demo-form .fields,", "");
           for (const el of document.querySelectorAll("[placeholder],[aria-label],[title]")) {
-            if (el.closest(skip)) continue;
+            if (el.closest(skipAttr)) continue;
             for (const a of ["placeholder", "aria-label", "title"]) {
               if (el.getAttribute(a)) out.push(el.getAttribute(a));
             }
@@ -163,8 +165,8 @@ def _english_ui(page: Page) -> list[str]:
     han = re.compile(r"[\u4e00-\u9fff]")
     bad = []
     for text in texts:
-        if not text or han.search(text):
-            continue
+        if not text or han.search(text) or re.fullmatch(r"[a-z][a-z0-9_]*", text):
+            continue  # Chinese, or a parameter's name (code: d_k, n_heads)
         words = re.findall(r"[A-Za-z][A-Za-z'’-]+", text)
         if any(not ALLOWED_EN.match(w) for w in words):
             bad.append(text[:60])

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.bank.loader import Bank
@@ -166,22 +165,9 @@ def cards_by_question(session: Session, user_id: int) -> dict[str, CardRow]:
     """Every card of the user by question (or drill card) id, as plain values."""
     out: dict[str, CardRow] = {}
     for r in session.connection().execute(_CARDS_OF_USER, {"user_id": user_id}):
-        card = CardRow(*r)
-        if not plainly_valid(
-            card.state,
-            card.step,
-            card.stability,
-            card.difficulty,
-            card.due,
-            card.last_review,
-            card.reps,
-            card.lapses,
-        ):
-            orm = session.get(CardState, card.id)  # its load event repairs what it can
-            if orm is None:
-                continue
-            card = CardRow(*(getattr(orm, n) for n in _CARD_COLUMNS))
-        out[card.question_id] = card
+        card = _card_row(session, r)
+        if card is not None:
+            out[card.question_id] = card
     return out
 
 
@@ -215,16 +201,24 @@ def new_cards_today(
 ) -> int:
     """Cards first seen today: a review whose card had no state before. ``since``: when the
     user's day began (default: UTC midnight). Cram answers introduce nothing."""
-    return session.exec(
-        select(func.count())
-        .select_from(ReviewLog)
-        .where(
-            ReviewLog.user_id == user_id,
-            ReviewLog.card_before.is_(None),  # type: ignore[union-attr]
-            ReviewLog.reviewed_at >= (since or _start_of_day(now)),
-            ReviewLog.cram == False,  # noqa: E712 (SQL, not Python)
-        )
-    ).one()
+    params = {"user_id": user_id, "since": since or _start_of_day(now)}
+    return session.connection().execute(_NEW_SINCE, params).scalar_one()
+
+
+_R = ReviewLog.__table__
+# Prebuilt, run on the session's connection: building the statement and going through the ORM's
+# execute path cost more than the indexed count itself (migration 0008's partial index, whose
+# WHERE these terms must match as rendered).
+_NEW_SINCE = (
+    sa_select(func.count())
+    .select_from(_R)
+    .where(
+        _R.c.user_id == bindparam("user_id"),
+        _R.c.card_before.is_(None),
+        _R.c.reviewed_at >= bindparam("since"),
+        _R.c.cram == False,  # noqa: E712 (SQL, not Python)
+    )
+)
 
 
 def _available(row: AnyCard, now: datetime) -> bool:
@@ -422,7 +416,7 @@ def submit_review(
     duration_ms: int | None = None,
     attempts: int = 8,
     card_ids: Container[str] = frozenset(),
-) -> tuple[CardState, ReviewLog]:
+) -> tuple[CardRow, LogRow]:
     """Grade one card: update its state and append a review-log row in ONE transaction.
 
     Optimistic concurrency: the card row is updated only if ``reps`` is still what we read, so two
@@ -442,6 +436,49 @@ def submit_review(
     raise ConcurrentUpdate(f"could not record the review of {question_id} after {attempts} tries")
 
 
+@dataclass(slots=True)
+class LogRow:
+    """The review_log row a grade wrote, as plain values (ReviewLog's attribute names)."""
+
+    id: int
+    user_id: int
+    question_id: str
+    rating: int
+    reviewed_at: datetime
+    duration_ms: int | None
+    card_before: str | None
+    due_after: datetime
+    cram: bool = False
+
+
+# Grading in SQLAlchemy Core on the session's connection (the session's transaction): the ORM's
+# unit of work (flush, identity map, instance state) cost more than the three statements.
+_CARD_OF = sa_select(*(_T.c[n] for n in _CARD_COLUMNS)).where(
+    _T.c.user_id == bindparam("user_id"), _T.c.question_id == bindparam("question_id")
+)
+# Optimistic: only if reps is still what we read. The SET columns come with each execute.
+_UPDATE_CARD = _T.update().where(_T.c.id == bindparam("b_id"), _T.c.reps == bindparam("b_reps"))
+
+
+def _card_row(session: Session, values: Sequence[object]) -> CardRow | None:
+    """A card_state row read by Core as a CardRow; one that is not plainly valid is loaded
+    through the ORM instead, whose load event reports and repairs it."""
+    card = CardRow(*values)  # type: ignore[arg-type]
+    if plainly_valid(
+        card.state,
+        card.step,
+        card.stability,
+        card.difficulty,
+        card.due,
+        card.last_review,
+        card.reps,
+        card.lapses,
+    ):
+        return card
+    orm = session.get(CardState, card.id)
+    return None if orm is None else CardRow(*(getattr(orm, n) for n in _CARD_COLUMNS))
+
+
 def _submit_once(
     session: Session,
     user_id: int,
@@ -450,15 +487,15 @@ def _submit_once(
     now: datetime,
     srs: Srs,
     duration_ms: int | None,
-) -> tuple[CardState, ReviewLog]:
-    row = session.exec(
-        select(CardState).where(CardState.user_id == user_id, CardState.question_id == question_id)
-    ).first()
+) -> tuple[CardRow, LogRow]:
+    conn = session.connection()
+    found = conn.execute(_CARD_OF, {"user_id": user_id, "question_id": question_id}).first()
+    row = _card_row(session, found) if found is not None else None
     # A row with no reps only holds a suspend/bury flag: the card is still new to FSRS.
     before = snapshot(row) if row is not None and row.reps > 0 else None
     before_json = _snapshot_json(before, row)
     after = srs.review(before, grade, now)
-    values = dict(
+    values: dict[str, object] = dict(
         state=after.state,
         step=after.step,
         stability=after.stability,
@@ -468,25 +505,20 @@ def _submit_once(
         buried_until=None,
     )
     if row is None:
-        row = CardState(
-            user_id=user_id, question_id=question_id, reps=1, lapses=0, suspended=False, **values
-        )
-        session.add(row)
-        session.flush()  # IntegrityError here if a concurrent first grade won: retry
+        values.update(user_id=user_id, question_id=question_id, reps=1, lapses=0, suspended=False)
+        # IntegrityError here if a concurrent first grade won: the caller retries.
+        card_id = conn.execute(_T.insert(), values).inserted_primary_key[0]
+        row = CardRow(id=card_id, **values)  # type: ignore[arg-type]
     else:
-        old_reps = row.reps
         lapse = int(grade == Grade.again and before is not None and before.state == 2)
-        values.update(reps=old_reps + 1, lapses=row.lapses + lapse)
-        # A Core UPDATE (no ORM bookkeeping: this is the hot path), guarded by the reps we read.
-        t = CardState.__table__
-        res = session.exec(update(t).where(t.c.id == row.id, t.c.reps == old_reps).values(**values))
+        values.update(reps=row.reps + 1, lapses=row.lapses + lapse)
+        res = conn.execute(_UPDATE_CARD, {"b_id": row.id, "b_reps": row.reps, **values})
         if res.rowcount != 1:
             raise ConcurrentUpdate(question_id)
-        # The row object still holds what we read: give it what we wrote, without marking it
-        # dirty (that would write it twice) and without a SELECT to read it back.
         for key, value in values.items():
-            set_committed_value(row, key, value)
-    log = ReviewLog(
+            setattr(row, key, value)
+    log = LogRow(
+        id=0,
         user_id=user_id,
         question_id=question_id,
         rating=int(grade),
@@ -495,9 +527,13 @@ def _submit_once(
         card_before=before_json,
         due_after=after.due,
     )
-    session.add(log)
+    fields = {f: getattr(log, f) for f in _LOG_COLUMNS}
+    log.id = conn.execute(_R.insert(), fields).inserted_primary_key[0]
     session.commit()
     return row, log
+
+
+_LOG_COLUMNS = tuple(f.name for f in dataclass_fields(LogRow) if f.name != "id")
 
 
 def undo_last(session: Session, user_id: int) -> ReviewLog | None:

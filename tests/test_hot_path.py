@@ -151,3 +151,17 @@ def test_new_cards_today_reads_the_partial_index_not_the_days_reviews(app, clien
             str(r[-1]) for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
         )
     assert "ix_review_log_user_new" in plan, plan
+
+
+def test_a_grade_answers_with_what_it_stored(client, app, clock):
+    first = client.post("/api/reviews", json={"question_id": "beta-one", "rating": 3}).json()
+    clock.advance(days=2)
+    second = client.post("/api/reviews", json={"question_id": "beta-one", "rating": 1}).json()
+    assert second["review_id"] > first["review_id"]
+    assert second["card"] == client.get("/api/cards/beta-one").json()
+    assert second["card"]["reps"] == 2
+    logs = client.get("/api/reviews", params={"question_id": "beta-one"}).json()
+    assert [r["id"] for r in logs] == [second["review_id"], first["review_id"]]
+    assert [r["rating"] for r in logs] == [1, 3]
+    # Undo restores the card as it was after the first grade, from the log row written here.
+    assert client.post("/api/undo").json()["card"] == first["card"]

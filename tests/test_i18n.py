@@ -128,3 +128,11 @@ def test_demo_parameters_are_described_in_the_readers_language(client):
     form = html[html.index('class="demo-form"') :]
     titles = re.findall(r'<label title="([^"]*)"', form)
     assert titles and all(re.search(r"[\u4e00-\u9fff]", t) for t in titles if t), titles
+
+
+def test_a_printed_boolean_is_a_word_of_the_readers_language():
+    from app.web.pages import templates
+
+    tpl = templates.env.from_string("{{ flag }}|{{ other }}|{{ n }}")
+    assert tpl.render(flag=True, other=False, n=1, t=translator("zh")) == "是|否|1"
+    assert tpl.render(flag=True, other=False, n=1, t=translator("en")) == "yes|no|1"

@@ -112,4 +112,7 @@ COMPUTED_KEYS = [
     N_("v_datetime"),
     N_("v_invalid"),
     N_("v_allowed"),
+    # Booleans printed by a page (app/web/pages.py: the templates' finalize)
+    N_("bool_true"),
+    N_("bool_false"),
 ]

@@ -46,6 +46,18 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 # {% trans %} and _() in templates; the gettext functions come with each render, in its language.
 templates.env.add_extension("jinja2.ext.i18n")
+
+
+@pass_context
+def _finalize(context, value: Any) -> Any:
+    # A True or False a page prints (a demo's scalar or table cell) is a word of the reader's
+    # language, not Python's repr.
+    if isinstance(value, bool) and "t" in context:
+        return context["t"]("bool_true" if value else "bool_false")
+    return value
+
+
+templates.env.finalize = _finalize
 templates.env.filters["md"] = render_markdown
 templates.env.globals["csrf_input"] = csrf_input
 

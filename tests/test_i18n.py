@@ -136,3 +136,32 @@ def test_a_printed_boolean_is_a_word_of_the_readers_language():
     tpl = templates.env.from_string("{{ flag }}|{{ other }}|{{ n }}")
     assert tpl.render(flag=True, other=False, n=1, t=translator("zh")) == "是|否|1"
     assert tpl.render(flag=True, other=False, n=1, t=translator("en")) == "yes|no|1"
+
+
+def test_account_form_reasons_speak_the_readers_language(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+    from tests.conftest import FIXTURE_BANK, FIXTURE_DRILLS, prime_csrf
+
+    settings = Settings(
+        data_dir=tmp_path,
+        questions_dir=FIXTURE_BANK,
+        drills_dir=FIXTURE_DRILLS,
+        auth_enabled=True,
+        secret_key="test-secret-key-0123456789-abcdefghij",
+        registration="open",
+        _env_file=None,
+    )
+    app = create_app(settings)
+    try:
+        with TestClient(app) as raw:
+            c = prime_csrf(raw)
+            zh = {"accept-language": "zh-CN"}
+            r = c.post("/login", data={"username": "nobody", "password": "x" * 9}, headers=zh)
+            assert "用户名或密码错误" in r.text
+            r = c.post("/register", data={"username": "amy", "password": "password"}, headers=zh)
+            assert "最常见的密码" in r.text
+    finally:
+        app.state.engine.dispose()

@@ -115,4 +115,18 @@ COMPUTED_KEYS = [
     # Booleans printed by a page (app/web/pages.py: the templates' finalize)
     N_("bool_true"),
     N_("bool_false"),
+    # The account forms' reasons (app/accounts.py AccountError, shown through t(error))
+    N_("username: 3-32 letters, digits, '_', '.' or '-'"),
+    N_("password: at least 8 characters"),
+    N_("password: at most 256 characters"),
+    N_("password: not only spaces"),
+    N_("password: that is one of the most common passwords; choose another"),
+    N_("password: too predictable (repeated or sequential characters)"),
+    N_("password: must not contain your username or this site's name"),
+    N_("the server is busy; try again"),
+    N_("that username is taken"),
+    N_("an invite code is required"),
+    N_("that invite code is not valid (or has been used up)"),
+    N_("wrong username or password"),
+    N_("no such member"),
 ]

@@ -193,8 +193,12 @@ def test_out_of_range_settings_get_a_422_naming_the_range(client, clock):
         assert allowed in r.json()["detail"][0]["msg"], r.text
     r = client.patch("/api/settings", json={"timezone": "Mars/Olympus_Mons"})
     assert r.status_code == 422 and "IANA" in r.text
+    # A date outside tomorrow to a year ahead: a well-formed value that conflicts with today.
     r = client.patch("/api/settings", json={"interview_date": "2026-01-05"})  # today
-    assert r.status_code == 422 and "2026-01-06 to 2027-01-05" in r.text
+    assert r.status_code == 409 and "2026-01-06 to 2027-01-05" in r.text
+    form = {"csrf_token": client.cookies["tq_csrf"], "interview_date": "2025-12-31"}
+    page = client.post("/settings", data=form)
+    assert page.status_code == 422 and "2026-01-06 to 2027-01-05" in page.text
     # The form goes through the same model.
     form = {"csrf_token": client.cookies["tq_csrf"], "desired_retention": "1.5"}
     page = client.post("/settings", data=form)

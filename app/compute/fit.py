@@ -33,7 +33,8 @@ EPS = 1e-6
 # first look and a later review of an interview question take, roughly.
 FIRST_LOOK_S = 30.0
 REVIEW_S = 15.0
-SIMULATED_CARDS = 400
+SIMULATED_CARDS = 150
+COUNT_UNIT = 1e7  # seconds: far above any year of one card's study time
 
 
 def _dt(ts: float) -> datetime:
@@ -184,30 +185,36 @@ def _probs_and_costs(reviews: list[Review]) -> dict[str, float]:
 
 def workload(reviews: list[Review], parameters: list[float], bank_size: int) -> list[WorkloadPoint]:
     """fsrs's own year-long simulation (the one compute_optimal_retention minimises) at each
-    retention: run once with the member's seconds per grade (time) and once with one unit per
-    review (count)."""
+    retention, run once per retention for both time and count: every grade costs its seconds
+    plus COUNT_UNIT, so the total's multiple of COUNT_UNIT is the number of reviews and the rest
+    the seconds (seconds stay far below COUNT_UNIT, and doubles hold both parts exactly enough)."""
     from fsrs.optimizer import Optimizer
 
     sim = Optimizer([])
     timed = _probs_and_costs(reviews)
-    counted = {k: (1.0 if "duration" in k else v) for k, v in timed.items()}
+    both = {k: (v + COUNT_UNIT if "duration" in k else v) for k, v in timed.items()}
     out = []
     for r in RETENTIONS:
-        kw = {
-            "desired_retention": r,
-            "parameters": parameters,
-            "num_cards_simulate": SIMULATED_CARDS,
-        }
-        # _simulate_cost returns the total over cards remembered (retention × cards); × retention
-        # gives it per card in the bank, for one year.
-        secs = sim._simulate_cost(probs_and_costs_dict=timed, **kw)
-        count = sim._simulate_cost(probs_and_costs_dict=counted, **kw)
+        # _simulate_cost divides the total by the cards remembered (retention × cards).
+        total = (
+            r
+            * SIMULATED_CARDS
+            * sim._simulate_cost(
+                desired_retention=r,
+                parameters=parameters,
+                num_cards_simulate=SIMULATED_CARDS,
+                probs_and_costs_dict=both,
+            )
+        )
+        count = round(total / COUNT_UNIT)
+        secs = total - count * COUNT_UNIT
+        per_card_year = count / SIMULATED_CARDS
         out.append(
             WorkloadPoint(
                 retention=r,
-                reviews_per_day=count * r * bank_size / 365,
-                minutes_per_day=secs * r * bank_size / 365 / 60,
-                seconds_per_card_remembered=secs,
+                reviews_per_day=per_card_year * bank_size / 365,
+                minutes_per_day=secs / SIMULATED_CARDS * bank_size / 365 / 60,
+                seconds_per_card_remembered=secs / (r * SIMULATED_CARDS),
             )
         )
     return out

@@ -11,10 +11,17 @@ import json
 import threading
 from collections import OrderedDict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+)
 from sqlmodel import Session
 
 from app import services
@@ -47,7 +54,11 @@ class PrefsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str | None = Field(
+    # The schema lists the zone names this server knows (zoneinfo), so a client can offer them.
+    timezone: (
+        Annotated[str, WithJsonSchema({"type": "string", "enum": zone_names(), "maxLength": 64})]
+        | None
+    ) = Field(
         None,
         max_length=64,
         description="IANA time zone, e.g. Asia/Shanghai: where your day begins.",
@@ -63,7 +74,9 @@ class PrefsIn(BaseModel):
         description="The recall probability at which FSRS schedules each review.",
     )
     interview_date: date | None = Field(
-        None, description=f"Your interview: a day after today, at most {MAX_PLAN_DAYS} days ahead."
+        None,
+        description=f"Your interview: a day after today, at most {MAX_PLAN_DAYS} days ahead "
+        "(another date is refused with 409, naming the range: the range moves with today).",
     )
     target_recall: float | None = Field(
         None, ge=RETENTION_MIN, le=RETENTION_MAX, description="Recall to aim at on the day."
@@ -166,11 +179,15 @@ def _row_for_write(session: Session, user_id: int) -> UserPrefs:
     return row
 
 
+class DateOutOfRange(ValueError):
+    """The interview date is not between tomorrow and a year ahead (a bound that moves with
+    today, so no schema can state it)."""
+
+
 def save(
     session: Session, user_id: int, patch: PrefsIn, settings: Settings, now: datetime
 ) -> Prefs:
-    """Apply the fields ``patch`` carries. Raises ValueError naming the allowed range when the
-    interview date is not between tomorrow and a year ahead (that bound moves with today)."""
+    """Apply the fields ``patch`` carries. Raises DateOutOfRange naming the allowed range."""
     prefs = load(session, user_id, settings)
     fields = patch.model_fields_set
     if "interview_date" in fields and patch.interview_date is not None:
@@ -179,7 +196,7 @@ def save(
         today = local_today(now, tz, hour)
         lo, hi = today + timedelta(days=1), today + timedelta(days=MAX_PLAN_DAYS)
         if not lo <= patch.interview_date <= hi:
-            raise ValueError(f"interview_date must be from {lo} to {hi}")
+            raise DateOutOfRange(f"interview_date must be from {lo} to {hi}")
     row = _row_for_write(session, user_id)
     for name in fields:
         value = getattr(patch, name)

@@ -5,6 +5,7 @@ gets a 422 that names the allowed range."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
@@ -80,13 +81,6 @@ def _validation_422(model: type[BaseModel], e: ValidationError) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": range_errors(model, e)})
 
 
-def _range_error(field: str, message: str) -> JSONResponse:
-    return JSONResponse(
-        status_code=422,
-        content={"detail": [{"loc": ["body", field], "msg": message, "type": "value_error"}]},
-    )
-
-
 def _prefs(request: Request, session, user) -> prefs.Prefs:
     return prefs.for_request(request, session, user.id)
 
@@ -104,6 +98,21 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
             "content": {"application/json": {"schema": model.model_json_schema()}},
         }
     }
+
+
+def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """A model's fields as OpenAPI query parameters (lists repeat the parameter)."""
+    props = model.model_json_schema()["properties"]
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {k: v for k, v in prop.items() if k != "title"},
+            **({"description": prop["description"]} if "description" in prop else {}),
+        }
+        for name, prop in props.items()
+    ]
 
 
 def _forecast(request, session, user, bank, srs, now) -> planner.Forecast | None:
@@ -136,7 +145,10 @@ def get_settings(request: Request, session: SessionDep, user: UserDep, now: NowD
 @api.patch(
     "/settings",
     response_model=prefs.PrefsOut,
-    responses={422: {"model": ErrorsOut, "description": "A value out of range (named)"}},
+    responses={
+        409: {"model": ErrorOut, "description": "interview_date not from tomorrow to a year ahead"},
+        422: {"model": ErrorsOut, "description": "A value out of range (named)"},
+    },
     openapi_extra=_schema(prefs.PrefsIn),
 )
 def patch_settings(
@@ -154,8 +166,8 @@ def patch_settings(
         return _validation_422(prefs.PrefsIn, e)
     try:
         p = prefs.save(session, user.id, patch, settings, now)
-    except ValueError as e:
-        return _range_error("interview_date", str(e))
+    except prefs.DateOutOfRange as e:
+        raise HTTPException(409, str(e)) from None
     return prefs.prefs_out(p, now)
 
 
@@ -226,14 +238,24 @@ async def workload(
     return await _workload(request, session, user, bank, srs)
 
 
+_WORKLOADS: OrderedDict[tuple, list[fitting.WorkloadPoint]] = OrderedDict()
+
+
 async def _workload(request, session, user, bank, srs) -> fitting.WorkloadReport:
     reviews = fitting.collect_reviews(session, user.id)
-    try:
-        points = await fitting.workload_on_pool(
-            request.app.state.pool, reviews, list(srs.parameters), len(bank.questions)
-        )
-    except fitting.FitUnavailable as e:
-        raise _unavailable(e) from None
+    # The simulation takes seconds; the same log, weights and bank give the same answer.
+    key = (srs.parameters, len(reviews), reviews[-1] if reviews else None, len(bank.questions))
+    points = _WORKLOADS.get(key)
+    if points is None:
+        try:
+            points = await fitting.workload_on_pool(
+                request.app.state.pool, reviews, list(srs.parameters), len(bank.questions)
+            )
+        except fitting.FitUnavailable as e:
+            raise _unavailable(e) from None
+        _WORKLOADS[key] = points
+        while len(_WORKLOADS) > 64:
+            _WORKLOADS.popitem(last=False)
     assert points
     best = min(points, key=lambda p: p.seconds_per_card_remembered)
     return fitting.WorkloadReport(
@@ -332,13 +354,17 @@ def card_details(
     return v
 
 
+# Read loosely and validated by CramFilter (so a 422 names each range); documented below.
+_Raw = Query(include_in_schema=False)
+
+
 def _cram_filter(
-    topic: Annotated[list[str] | None, Query(max_length=50)] = None,
-    tag: Annotated[list[str] | None, Query(max_length=50)] = None,
-    soul: bool = False,
-    mode: str = "all",
-    n: str = "20",
-    days: str = "3",
+    topic: Annotated[list[str] | None, Query(include_in_schema=False)] = None,
+    tag: Annotated[list[str] | None, Query(include_in_schema=False)] = None,
+    soul: Annotated[str, _Raw] = "false",
+    mode: Annotated[str, _Raw] = "all",
+    n: Annotated[str, _Raw] = "20",
+    days: Annotated[str, _Raw] = "3",
 ) -> cram.CramFilter | list[dict[str, Any]]:
     raw = {"topic": topic or [], "tag": tag or [], "soul": soul, "mode": mode, "n": n, "days": days}
     try:
@@ -354,6 +380,7 @@ CramFilterDep = Annotated[cram.CramFilter | list[dict[str, Any]], Depends(_cram_
     "/cram/cards",
     response_model=cram.CramSet,
     responses={422: {"model": ErrorsOut, "description": "A value out of range (named)"}},
+    openapi_extra={"parameters": _query_params(cram.CramFilter)},
 )
 def cram_cards(
     request: Request,

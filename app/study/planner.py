@@ -26,6 +26,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -90,6 +91,7 @@ class Plan(BaseModel):
     over_limit: list[date] = Field(
         description="Days on which cards already due exceed the limit by themselves."
     )
+    status: Literal["ok", "unfit", "late_new", "today"]
     message: str
 
 
@@ -268,6 +270,7 @@ def forecast(
             if by_topic.get(t.id)
         ],
     )
+    status = "today" if n_days == 0 else "unfit" if unfit else "late_new" if late_new else "ok"
     if n_days == 0:
         msg = "The interview is today: nothing left to plan."
     elif unfit:
@@ -286,6 +289,7 @@ def forecast(
         last_new_day=max((days[d] for d in range(n_days) if plan_new[d]), default=None),
         unfit=unfit,
         over_limit=over,
+        status=status,  # type: ignore[arg-type]
         message=msg,
     )
     return Forecast(

@@ -124,6 +124,22 @@ STUDY_UI: dict[str, dict[Lang, str]] = {
     "plan_early": {"zh": "提前复习", "en": "Ahead of time"},
     "plan_total": {"zh": "合计 / 上限", "en": "Total / limit"},
     "today": {"zh": "今天", "en": "today"},
+    "plan_status_ok": {
+        "zh": "按计划学习，面试当天每张卡片都能达到目标回忆率。",
+        "en": "Every card reaches the target on the day if you follow the plan.",
+    },
+    "plan_status_unfit": {
+        "zh": "有 {n} 张卡片放不进计划：提高每天上限，或接受它们当天低于目标。",
+        "en": "{n} cards do not fit: raise the daily limit, or expect them below the target.",
+    },
+    "plan_status_late_new": {
+        "zh": "离面试太近，新卡片来不及巩固：今天就全部引入。",
+        "en": "Too close to the interview for new cards to settle: they all start today.",
+    },
+    "plan_status_today": {
+        "zh": "面试就在今天，没有可以计划的了。",
+        "en": "The interview is today: nothing left to plan.",
+    },
     "unfit": {"zh": "放不进计划的卡片", "en": "Cards that do not fit"},
     "cards_title": {"zh": "卡片", "en": "Cards"},
     "card": {"zh": "卡片", "en": "Card"},

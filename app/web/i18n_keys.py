@@ -129,4 +129,7 @@ COMPUTED_KEYS = [
     N_("that invite code is not valid (or has been used up)"),
     N_("wrong username or password"),
     N_("no such member"),
+    # The stats page's import/reset outcome (app/web/study.py: t(f"msg_{kind}"))
+    N_("msg_imported"),
+    N_("msg_reset"),
 ]

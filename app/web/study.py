@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 import secrets
 import tempfile
 import zlib
@@ -498,6 +499,23 @@ def _chart(title: dict[str, str], series: list[dict], x_label: str, y_label: str
     }
 
 
+_STATS_MSG = re.compile(r"(imported|reset):(\d+) cards, (\d+) reviews")
+
+
+def _stats_message(msg: str | None, t) -> tuple[str, str] | None:
+    """The import/reset outcome in the URL (kind:detail) as (kind, sentence in the reader's
+    language); a refused file keeps its technical reason after the translated words."""
+    if not msg:
+        return None
+    kind, _, detail = msg.partition(":")
+    if m := _STATS_MSG.fullmatch(msg):
+        text = t(f"msg_{m[1]}").replace("{cards}", m[2]).replace("{reviews}", m[3])
+        return m[1], text
+    if kind == "import-failed":
+        return kind, f"{t('msg_import_failed')} {detail.strip()}"
+    return "other", msg
+
+
 def _stats_page(request, session, user, bank, srs, now, lang, settings, msg, status_code=200):
     s = _stats(session, user, bank, srs, now, settings)
     t = translator(lang)
@@ -566,7 +584,7 @@ def _stats_page(request, session, user, bank, srs, now, lang, settings, msg, sta
         charts=[forecast, mastery, states],
         heat=heat,
         topics={tp.id: tp for tp in bank.topics},
-        msg=msg,
+        msg=_stats_message(msg, t),
         status_code=status_code,
     )
 

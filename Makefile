@@ -89,11 +89,13 @@ wrk:  ## the C load generator the server benchmark drives (Debian's package)
 	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; } >/dev/null 2>&1; \
 	  command -v wrk >/dev/null || { echo "make bench needs wrk, the C load generator, and could not install it: run 'apt-get install wrk' as root (Debian/Ubuntu) or install your system's wrk package" >&2; exit 1; }; }
 
-bench: install wrk  ## server load (wrk) vs a bare endpoint, every demo cold/cached vs raw; writes bench/RESULTS.md
+bench: install wrk  ## server load (wrk) vs a bare endpoint, every demo cold/cached vs raw, the pool under a flood, drills; writes bench/RESULTS.md
 	{ echo "# Benchmark results"; echo; \
 	  echo "$$(date -u '+%F %H:%M UTC') · $$(uname -srm) · $$(nproc) cores · $$($(BIN)/python -V) · torch $$($(BIN)/python -c 'import torch; print(torch.__version__)')"; \
 	  echo; echo "## Server"; echo; $(BIN)/python bench/http_load.py $(BENCH_ARGS); \
-	  echo; echo "## Demos (default parameters)"; echo; $(BIN)/python bench/demos.py --markdown; } \
+	  echo; echo "## Demos (default parameters)"; echo; $(BIN)/python bench/demos.py --markdown; \
+	  echo; echo "## The compute pool under a flood"; echo; $(BIN)/python bench/flood.py; \
+	  echo; echo "## Drills through the sandbox"; echo; $(BIN)/python bench/drills.py; } \
 	  | tee bench/RESULTS.md.tmp && mv bench/RESULTS.md.tmp bench/RESULTS.md
 
 clean:

@@ -165,3 +165,15 @@ def test_account_form_reasons_speak_the_readers_language(tmp_path):
             assert "最常见的密码" in r.text
     finally:
         app.state.engine.dispose()
+
+
+def test_stats_outcome_is_translated():
+    from app.web.study import _stats_message
+
+    t = translator("zh")
+    assert _stats_message("imported:3 cards, 4 reviews", t) == (
+        "imported",
+        "已导入 3 张卡片、4 条复习记录。",
+    )
+    kind, text = _stats_message("import-failed: line 1: not JSON", t)
+    assert kind == "import-failed" and text.startswith("导入被拒绝：")

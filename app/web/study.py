@@ -512,7 +512,7 @@ def _stats_message(msg: str | None, t) -> tuple[str, str] | None:
         text = t(f"msg_{m[1]}").replace("{cards}", m[2]).replace("{reviews}", m[3])
         return m[1], text
     if kind == "import-failed":
-        return kind, f"{t('msg_import_failed')} {detail.strip()}"
+        return kind, t("msg_import_failed") + " " + detail.strip()
     return "other", msg
 
 

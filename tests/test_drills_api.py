@@ -124,3 +124,31 @@ def test_resetting_progress_deletes_the_drill_attempts_too(client):
     assert r.status_code in (200, 303)
     d = client.get(f"/api/drills/{DRILL}").json()
     assert d["attempts"] == [] and d["reference"] is None and card(client) is None
+
+
+def test_the_server_answers_while_hostile_code_runs(client):
+    """An endless loop and a fork bomb run in the sandbox while the health check and another
+    user's pages keep answering at once."""
+    import threading
+    import time
+
+    results: list[dict] = []
+
+    def hostile(code: str) -> None:
+        results.append(client.post(f"/api/drills/{DRILL}/submit", json={"code": code}).json())
+
+    threads = [
+        threading.Thread(target=hostile, args=(src,))
+        for src in ("while True:\n    pass\n", "import os\nwhile True:\n    os.fork()\n")
+    ]
+    for t in threads:
+        t.start()
+    slowest = 0.0
+    while any(t.is_alive() for t in threads):
+        t0 = time.perf_counter()
+        assert client.get("/healthz").status_code == 200
+        slowest = max(slowest, time.perf_counter() - t0)
+        time.sleep(0.1)
+    assert slowest < 1.0
+    verdicts = sorted(r["attempt"]["verdict"] for r in results)
+    assert verdicts == ["error", "timeout"], results

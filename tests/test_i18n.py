@@ -78,7 +78,9 @@ def test_every_key_the_code_uses_is_in_the_catalog():
     }
     pot = {m.id for m in _pot() if m.id}
     missing = sorted(found - pot)
-    assert not missing, f"not in the catalogs (pybabel extract + update + compile): {missing}"
+    assert not missing, (
+        f"not in the catalogs: {missing}; run python -m app.web.i18n_sync, then translate"
+    )
 
 
 def test_words_added_to_the_old_dictionary_are_in_the_catalogs():
@@ -91,7 +93,10 @@ def test_words_added_to_the_old_dictionary_are_in_the_catalogs():
         for lang in i18n.LANGS
         if catalogs[lang].get(key) != words.get(lang)
     ]
-    assert not stray, f"dictionary words not (or differently) in the catalogs: {stray}"
+    assert not stray, (
+        f"dictionary words not (or differently) in the catalogs: {stray}; "
+        "run python -m app.web.i18n_sync to move them"
+    )
 
 
 def test_translator_serves_the_catalogs():

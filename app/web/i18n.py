@@ -16,6 +16,9 @@ without a Chinese translation, and on catalogs out of step with the code)::
     # translate the new entries in each messages.po (any .po editor), then
     pybabel compile -d app/locale
 
+``python -m app.web.i18n_sync`` runs those three steps (and moves words still written in the
+old dictionary into the catalogs), then lists what is left to translate.
+
 A third language is a catalog, not code: ``pybabel init -i app/locale/messages.pot -d app/locale
 -l ja``, translate, compile, and add the code to ``LANGS``.
 """

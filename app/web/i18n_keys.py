@@ -132,4 +132,9 @@ COMPUTED_KEYS = [
     # The stats page's import/reset outcome (app/web/study.py: t(f"msg_{kind}"))
     N_("msg_imported"),
     N_("msg_reset"),
+    # Moved from the old dictionary by app/web/i18n_sync.py
+    N_("plan_status_ok"),
+    N_("plan_status_unfit"),
+    N_("plan_status_late_new"),
+    N_("plan_status_today"),
 ]

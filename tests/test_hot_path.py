@@ -165,3 +165,13 @@ def test_a_grade_answers_with_what_it_stored(client, app, clock):
     assert [r["rating"] for r in logs] == [1, 3]
     # Undo restores the card as it was after the first grade, from the log row written here.
     assert client.post("/api/undo").json()["card"] == first["card"]
+
+
+def test_a_change_of_prefs_reaches_next_card_at_once(client):
+    """Prefs are converted once per stored row, never served stale: the row is read each time."""
+    assert client.get("/api/next").json()["new_left_today"] == 3
+    r = client.patch("/api/settings", json={"new_per_day": 1})
+    assert r.status_code == 200, r.text
+    assert client.get("/api/next").json()["new_left_today"] == 1
+    client.patch("/api/settings", json={"new_per_day": None})
+    assert client.get("/api/next").json()["new_left_today"] == 3

@@ -8,14 +8,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, func, select
 
 from app import services
 from app.bank.models import Question
 from app.demos.runner import DemoFailed, DemoNotFound, RunInfo
-from app.models import CardState, ReviewLog
+from app.models import CardState, ReviewLog, UserPrefs
 from app.srs import Grade, humanize
 from app.study import queue as study_queue
+from app.study.prefs import Prefs, to_prefs
 from app.study.prefs import for_request as study_prefs
 from app.study.prefs import srs_for as study_srs_for
 from app.web.deps import BankDep, Ctx, CtxDep, NowDep, RunnerDep, SessionDep, UserDep
@@ -157,9 +160,35 @@ def next_due(
     return Response(out.model_dump_json(), media_type="application/json")
 
 
+_PREFS_OF = sa_select(UserPrefs.__table__).where(
+    UserPrefs.__table__.c.user_id == bindparam("user_id")
+)
+_prefs_by_row: dict[tuple[Any, ...], Prefs] = {}
+PREFS_CACHE_SIZE = 4096
+
+
+def _member_prefs(ctx: Ctx, session: Session) -> Prefs:
+    """The member's prefs, as app/study/prefs.py's ``load`` makes them, for the two hot routes.
+    The row is read on every request (another worker may have just changed it), by a prebuilt
+    Core select; turning it into Prefs (time zone check, weights and fit report parsed, a
+    pydantic model) is done once per distinct stored row and server default, then shared:
+    Prefs is frozen. Cached on the request as ``for_request`` does, for the queue code."""
+    raw = session.connection().execute(_PREFS_OF, {"user_id": ctx.user.id}).first()
+    s = ctx.settings
+    key = (None if raw is None else tuple(raw), ctx.user.id, s.new_per_day, s.desired_retention)
+    prefs = _prefs_by_row.get(key)
+    if prefs is None:
+        prefs = to_prefs(None if raw is None else UserPrefs(**raw._mapping), s)
+        if len(_prefs_by_row) >= PREFS_CACHE_SIZE:
+            _prefs_by_row.clear()
+        _prefs_by_row[key] = prefs
+    ctx.request.state.study_prefs = (ctx.user.id, prefs)
+    return prefs
+
+
 def _next_out(ctx: Ctx, session: Session, topic: list[str] | None) -> NextOut:
     request, user, bank, now = ctx.request, ctx.user, ctx.bank, ctx.now
-    srs = study_srs_for(request.app.state, study_prefs(request, session, user.id))
+    srs = study_srs_for(request.app.state, _member_prefs(ctx, session))
     pool = bank.filter(topics=topic) if topic else None
     # One read of the cards and of today's new-card count serves both questions. The member's
     # own day, new-card allowance and interview plan (app/study/queue.py) shape both.
@@ -194,7 +223,7 @@ def submit_review(body: ReviewIn, ctx: CtxDep) -> Response:
     grade = Grade(_GRADE_NAMES.get(body.rating, body.rating))  # type: ignore[arg-type]
     request, user = ctx.request, ctx.user
     with Session(ctx.engine, expire_on_commit=False) as session:
-        srs = study_srs_for(request.app.state, study_prefs(request, session, user.id))
+        srs = study_srs_for(request.app.state, _member_prefs(ctx, session))
         try:
             row, log = services.submit_review(
                 session,

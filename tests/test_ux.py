@@ -160,3 +160,17 @@ def test_validation_messages_speak_the_readers_language(client):
         headers={**zh, "hx-request": "true"},
     )
     assert r.status_code == 422 and "允许范围" in r.text and "Input should" not in r.text
+
+
+def test_prompts_typeset_code_and_math_inline():
+    from app.web.pages import _inline_markdown
+
+    html = str(_inline_markdown("Why not encode `<|im_end|>` typed by a user, given $d_k$?"))
+    assert "<code>&lt;|im_end|&gt;</code>" in html and '<span class="math inline">' in html
+    assert "<p>" not in html and "`" not in html  # fits in a heading or a link
+
+
+def test_question_heading_has_no_raw_markdown(client):
+    html = client.get(f"/q/{QID}", headers=HTML).text
+    heading = re.search(r'<h1 class="prompt">(.*?)</h1>', html, re.S).group(1)
+    assert "`" not in heading and "<p>" not in heading

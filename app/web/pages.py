@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from app import services
@@ -59,6 +60,18 @@ def _finalize(context, value: Any) -> Any:
 
 templates.env.finalize = _finalize
 templates.env.filters["md"] = render_markdown
+
+
+def _inline_markdown(text: str) -> Markup:
+    """A one-paragraph text (a prompt) as inline HTML: `code` and $math$ typeset, no <p>, so
+    it can sit in a heading or a link."""
+    html = str(render_markdown(text)).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return Markup(html)  # noqa: S704 (render_markdown sanitised it)
+
+
+templates.env.filters["mdi"] = _inline_markdown
 templates.env.globals["csrf_input"] = csrf_input
 
 

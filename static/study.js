@@ -110,6 +110,16 @@
     if (cfg && cfg.verb === "get" && cfg.path) window.location.assign(cfg.path);
   });
 
+  // A boosted link that lands on an error page (a 404 in the site's layout) shows that page
+  // instead of silently doing nothing.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var d = ev.detail;
+    if (d && d.boosted && d.xhr && d.xhr.status >= 400 && /id="error"/.test(d.xhr.responseText || "")) {
+      d.shouldSwap = true;
+      d.isError = false;
+    }
+  });
+
   // ---- installable app: the service worker only answers when the server cannot -------------
   if ("serviceWorker" in navigator && location.protocol !== "file:") {
     window.addEventListener("load", function () {

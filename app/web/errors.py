@@ -3,8 +3,6 @@ in the site's layout and language; ``/api`` and every non-browser client keep th
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -14,8 +12,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.web.deps import get_lang
 from app.web.i18n import translator
 from app.web.schemas import validation_error_handler
-
-log = logging.getLogger("transformer_quiz")
 
 
 def wants_html(request: Request) -> bool:
@@ -122,7 +118,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Starlette re-raises the exception after this answer, so the server logs its traceback.
     if not wants_html(request):
         return JSONResponse({"detail": "internal server error"}, status_code=500)
     try:

@@ -73,11 +73,17 @@ def test_demo_page_form_post_without_js(raw_client):
     html = raw_client.get("/demos/scaling-variance").text
     token = html.split('name="csrf_token" value="')[1].split('"')[0]
     r = raw_client.post(
-        "/demos/scaling-variance/run", data={"d_k": "16", "seed": "3", "csrf_token": token}
+        "/demos/scaling-variance/run",
+        data={"d_k": "16", "seed": "3", "csrf_token": token},
+        follow_redirects=False,
     )
+    # Post/Redirect/Get: the run's page has the parameters in its address (reload, bookmark).
+    assert r.status_code == 303
+    assert r.headers["location"] == "/demos/scaling-variance?d_k=16&seed=3"
+    r = raw_client.get(r.headers["location"])
     assert r.status_code == 200 and "var(q·k)" in r.text and "chart-data" in r.text
     r = raw_client.post("/demos/scaling-variance/run", data={"d_k": "99999", "csrf_token": token})
-    assert r.status_code == 422 and "allowed d_k: 1 to 4096" in r.text
+    assert r.status_code == 422 and "d_k: " in r.text and "allowed: 1 – 4096" in r.text
 
 
 def test_demo_partial_for_htmx(client):

@@ -479,66 +479,41 @@ def demo_list(request: Request, runner: RunnerDep, bank: BankDep, lang: LangDep)
     return render(request, "demos.html", lang, demos=runner.all(), bank=bank)
 
 
-@router.get("/demos/{demo_id}", response_class=HTMLResponse)
-def demo_page(request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, lang: LangDep):
+async def _run_demo(demo, runner, data, lang: Lang):
+    """Validate ``data`` (form or query: the last value of each name wins, as a checkbox sends a
+    hidden "false" and then "true") and run: (run, errors, status)."""
+    raw = {k: data.getlist(k)[-1] for k in data if k not in ("seed", CSRF_FIELD)}
     try:
-        demo = runner.demo(demo_id)
-    except DemoNotFound:
-        raise HTTPException(404, f"no demo {demo_id!r}") from None
-    return render(
-        request,
-        "demo.html",
-        lang,
-        demo=demo,
-        run=None,
-        errors=None,
-        questions=_questions_for_demo(bank, demo_id),
-        source=_demo_source(demo),
-    )
-
-
-@router.post("/demos/{demo_id}/run", response_class=HTMLResponse)
-async def demo_run(request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, lang: LangDep):
-    try:
-        demo = runner.demo(demo_id)
-    except DemoNotFound:
-        raise HTTPException(404, f"no demo {demo_id!r}") from None
-    form = await request.form()
-    # Last value wins: a checkbox posts a hidden "false" and then "true" when ticked.
-    raw = {k: form.getlist(k)[-1] for k in form if k not in ("seed", CSRF_FIELD)}
-    partial = request.headers.get("hx-request") == "true"
-    errors = run = None
-    status = 200
-    try:
-        seed = int(str(form.get("seed") or 0))
+        seed = int(str(data.get("seed") or 0))
         if not 0 <= seed < 2**31:
             raise ValueError
     except ValueError:
-        seed = 0
-        errors = localize(
-            [{"loc": ["seed"], "type": "int_parsing", "allowed": "0 to 2147483647"}], lang
-        )
-    if errors is None:
-        try:
-            p = demo.params.model_validate(raw)
-            run = await runner.run(demo_id, p, seed)
-        except ValidationError as e:
-            # In the reader's language, with the allowed range (the API keeps pydantic's words).
-            errors = localize(param_errors(demo.params, e), lang)
-        except DemoFailed as e:
-            errors, status = [{"loc": [], "msg": str(e)}], 503
-    if errors and status == 200:
-        status = 422
-    if partial:
-        return render(
-            request,
-            "_demo_result.html",
-            lang,
-            demo=demo,
-            run=run,
-            errors=errors,
-            status_code=status,
-        )
+        errors = [{"loc": ["seed"], "type": "int_parsing", "allowed": "0 to 2147483647"}]
+        return None, localize(errors, lang), 422
+    try:
+        p = demo.params.model_validate(raw)
+        return await runner.run(demo.id, p, seed), None, 200
+    except ValidationError as e:
+        # In the reader's language, with the allowed range (the API keeps pydantic's words).
+        return None, localize(param_errors(demo.params, e), lang), 422
+    except DemoFailed as e:
+        return None, [{"loc": [], "msg": str(e)}], 503
+
+
+@router.get("/demos/{demo_id}", response_class=HTMLResponse)
+async def demo_page(
+    request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, lang: LangDep
+):
+    """The demo; with parameters in the address (where a run without JavaScript redirects), the
+    run's result too, so that it can be reloaded and bookmarked."""
+    try:
+        demo = runner.demo(demo_id)
+    except DemoNotFound:
+        raise HTTPException(404, f"no demo {demo_id!r}") from None
+    run = errors = None
+    status = 200
+    if request.query_params:
+        run, errors, status = await _run_demo(demo, runner, request.query_params, lang)
     return render(
         request,
         "demo.html",
@@ -548,6 +523,30 @@ async def demo_run(request: Request, demo_id: str, runner: RunnerDep, bank: Bank
         errors=errors,
         questions=_questions_for_demo(bank, demo_id),
         source=_demo_source(demo),
+        status_code=status,
+    )
+
+
+@router.post("/demos/{demo_id}/run", response_class=HTMLResponse)
+async def demo_run(request: Request, demo_id: str, runner: RunnerDep, bank: BankDep, lang: LangDep):
+    """htmx (the page's "Show me"): the result alone, swapped in place. A plain form post (no
+    JavaScript): a redirect to the demo's page with the parameters in its address."""
+    try:
+        demo = runner.demo(demo_id)
+    except DemoNotFound:
+        raise HTTPException(404, f"no demo {demo_id!r}") from None
+    form = await request.form()
+    if request.headers.get("hx-request") != "true":
+        pairs = [(k, str(form.getlist(k)[-1])) for k in form if k != CSRF_FIELD]
+        return RedirectResponse(f"/demos/{quote(demo_id)}?{urlencode(pairs)}", status_code=303)
+    run, errors, status = await _run_demo(demo, runner, form, lang)
+    return render(
+        request,
+        "_demo_result.html",
+        lang,
+        demo=demo,
+        run=run,
+        errors=errors,
         status_code=status,
     )
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from app import services
 from app.models import CARD_FIELDS, CardState, card_problems
+from app.srs import Srs, humanize
 
 QIDS = ["alpha-two", "beta-one", "soul-04-fixture-scaling"]
 
@@ -175,3 +176,18 @@ def test_a_change_of_prefs_reaches_next_card_at_once(client):
     assert client.get("/api/next").json()["new_left_today"] == 1
     client.patch("/api/settings", json={"new_per_day": None})
     assert client.get("/api/next").json()["new_left_today"] == 3
+
+
+def test_a_new_cards_intervals_follow_the_members_scheduler(client, clock):
+    def expected(retention: float) -> dict[str, str]:
+        return {
+            g.name: humanize(d)
+            for g, d in Srs(retention, fuzz=False).preview(None, clock()).items()
+        }
+
+    body = client.get("/api/next").json()
+    assert body["is_new"] and body["intervals"] == expected(0.9)
+    client.patch("/api/settings", json={"desired_retention": 0.75})
+    clock.advance(hours=5)
+    body = client.get("/api/next").json()
+    assert body["intervals"] == expected(0.75) != expected(0.9)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -16,7 +18,7 @@ from app import services
 from app.bank.models import Question
 from app.demos.runner import DemoFailed, DemoNotFound, RunInfo
 from app.models import CardState, ReviewLog, UserPrefs
-from app.srs import Grade, humanize
+from app.srs import Grade, Srs, humanize
 from app.study import queue as study_queue
 from app.study.prefs import Prefs, to_prefs
 from app.study.prefs import for_request as study_prefs
@@ -173,30 +175,30 @@ def _member_prefs(ctx: Ctx, session: Session) -> Prefs:
     Core select; turning it into Prefs (time zone check, weights and fit report parsed, a
     pydantic model) is done once per distinct stored row and server default, then shared:
     Prefs is frozen. Cached on the request as ``for_request`` does, for the queue code."""
-    raw = session.connection().execute(_PREFS_OF, {"user_id": ctx.user.id}).first()
+    raw = session.connection().execute(_PREFS_OF, {"user_id": ctx.user_id}).first()
     s = ctx.settings
-    key = (None if raw is None else tuple(raw), ctx.user.id, s.new_per_day, s.desired_retention)
+    key = (None if raw is None else tuple(raw), ctx.user_id, s.new_per_day, s.desired_retention)
     prefs = _prefs_by_row.get(key)
     if prefs is None:
         prefs = to_prefs(None if raw is None else UserPrefs(**raw._mapping), s)
         if len(_prefs_by_row) >= PREFS_CACHE_SIZE:
             _prefs_by_row.clear()
         _prefs_by_row[key] = prefs
-    ctx.request.state.study_prefs = (ctx.user.id, prefs)
+    ctx.request.state.study_prefs = (ctx.user_id, prefs)
     return prefs
 
 
 def _next_out(ctx: Ctx, session: Session, topic: list[str] | None) -> NextOut:
-    request, user, bank, now = ctx.request, ctx.user, ctx.bank, ctx.now
+    request, user_id, bank, now = ctx.request, ctx.user_id, ctx.bank, ctx.now
     srs = study_srs_for(request.app.state, _member_prefs(ctx, session))
     pool = bank.filter(topics=topic) if topic else None
     # One read of the cards and of today's new-card count serves both questions. The member's
     # own day, new-card allowance and interview plan (app/study/queue.py) shape both.
-    day = study_queue.for_page(request, session, user.id, bank, srs, now)
-    item = services.next_card(session, user.id, bank, now, questions=pool, **day.next_card_kwargs())
+    day = study_queue.for_page(request, session, user_id, bank, srs, now)
+    item = services.next_card(session, user_id, bank, now, questions=pool, **day.next_card_kwargs())
     due, new_left = services.queue_counts(
         session,
-        user.id,
+        user_id,
         bank,
         now,
         new_per_day=day.new_per_day,
@@ -206,28 +208,44 @@ def _next_out(ctx: Ctx, session: Session, topic: list[str] | None) -> NextOut:
     )
     if item is None:
         return NextOut(question=None, is_new=False, due_count=due, new_left_today=new_left)
-    preview = srs.preview(
-        services.snapshot(item.card) if item.card and item.card.reps else None, now
-    )
+    if item.card and item.card.reps:
+        preview = srs.preview(services.snapshot(item.card), now)
+        intervals = {g.name: humanize(d) for g, d in preview.items()}
+    else:
+        intervals = _new_card_intervals(srs, now)
     return NextOut(
         question=summary(item.question),
         is_new=item.card is None or item.card.reps == 0,
         due_count=due,
         new_left_today=new_left,
-        intervals={g.name: humanize(d) for g, d in preview.items()},
+        intervals=intervals,
     )
+
+
+_new_intervals: WeakKeyDictionary[Srs, dict[str, str]] = WeakKeyDictionary()
+
+
+def _new_card_intervals(srs: Srs, now: datetime) -> dict[str, str]:
+    """A new card's grade-button intervals: the learning steps and first stabilities of this
+    scheduler, the same at any moment (a new card is due now; previews are unfuzzed), so
+    computed once per scheduler rather than four FSRS reviews per request."""
+    got = _new_intervals.get(srs)
+    if got is None:
+        got = {g.name: humanize(d) for g, d in srs.preview(None, now).items()}
+        _new_intervals[srs] = got
+    return dict(got)
 
 
 @router.post("/reviews", response_model=ReviewOut, status_code=201, responses=errors(404, 503))
 def submit_review(body: ReviewIn, ctx: CtxDep) -> Response:
     grade = Grade(_GRADE_NAMES.get(body.rating, body.rating))  # type: ignore[arg-type]
-    request, user = ctx.request, ctx.user
+    request, user_id = ctx.request, ctx.user_id
     with Session(ctx.engine, expire_on_commit=False) as session:
         srs = study_srs_for(request.app.state, _member_prefs(ctx, session))
         try:
             row, log = services.submit_review(
                 session,
-                user.id,
+                user_id,
                 body.question_id,
                 grade,
                 ctx.now,

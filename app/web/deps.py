@@ -137,7 +137,7 @@ class Ctx:
     database session inside the one thread hop that does their blocking work."""
 
     request: Request
-    user: User
+    user_id: int
     now: datetime
     settings: Settings
     bank: Bank
@@ -149,8 +149,10 @@ class Ctx:
 
 async def get_ctx(request: Request) -> Ctx:
     state = request.app.state
-    user = await get_user(request)
-    return Ctx(request, user, state.clock(), state.settings, state.bank)
+    user_id = state.auth.cached_user_id(request)
+    if user_id is None:
+        user_id = (await get_user(request)).id
+    return Ctx(request, user_id, state.clock(), state.settings, state.bank)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

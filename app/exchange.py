@@ -74,6 +74,7 @@ class ReviewOut(BaseModel):
     duration_ms: int | None
     card_before: str | None
     due_after: datetime
+    cram: bool = False  # a cram answer: in the log, never in the schedule or a fit
 
 
 class ProgressExport(BaseModel):
@@ -193,6 +194,7 @@ class ReviewIn(_Strict):
     # The card before this review, as JSON text (what undo restores), or null for a new card.
     card_before: Annotated[str, Field(max_length=2000)] | None
     due_after: Stamp
+    cram: bool = False  # files exported before cram existed have none
 
     @field_validator("card_before")
     @classmethod

@@ -23,7 +23,6 @@ from app.db import make_engine, migrate
 from app.demos import load_all
 from app.demos.runner import DemoRunner
 from app.drills.loader import load_drills
-from app.srs import Srs
 from app.study import web as study_web
 from app.web import account, api, drills, errors, pages, study
 from app.web.auth import LocalAuth, SessionAuth
@@ -80,7 +79,6 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         known_topics={t.id for t in bank.topics},
     )
     app.state.engine = engine
-    app.state.srs = Srs(settings.desired_retention, fuzz=settings.fsrs_fuzz)
     pool = ComputePool(settings.pool_limits, socket=settings.compute_socket)
     app.state.pool = pool
     app.state.demos = DemoRunner(pool)

@@ -65,8 +65,10 @@ def compute(
     session: Session, user_id: int, bank: Bank, srs: Srs, now: datetime, desired: float
 ) -> Stats:
     logs = session.exec(
+        # Cram answers are practice outside the schedule: not counted as reviews here.
         select(ReviewLog.reviewed_at, ReviewLog.rating, ReviewLog.card_before).where(
-            ReviewLog.user_id == user_id
+            ReviewLog.user_id == user_id,
+            ReviewLog.cram == False,  # noqa: E712 (SQL)
         )
     ).all()
     cards = {

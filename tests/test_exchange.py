@@ -17,7 +17,7 @@ from app.cli import app as cli
 from app.config import Settings
 from app.exchange import export_apkg
 from app.main import create_app
-from tests.conftest import FIXTURE_BANK, REAL_BANK, _database_url, prime_csrf
+from tests.conftest import FIXTURE_BANK, FIXTURE_DRILLS, REAL_BANK, _database_url, prime_csrf
 from tests.test_accounts import group_app, group_settings, member  # noqa: F401 (fixtures)
 
 
@@ -35,6 +35,7 @@ def _fresh_client(tmp_path: Path, clock):
         data_dir=tmp_path,
         database_url=_database_url(tmp_path),
         questions_dir=FIXTURE_BANK,
+        drills_dir=FIXTURE_DRILLS,
         fsrs_fuzz=False,
         _env_file=None,
     )
@@ -148,6 +149,7 @@ runner = CliRunner()
 def cli_env(tmp_path, monkeypatch):
     monkeypatch.setenv("TQ_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TQ_QUESTIONS_DIR", str(FIXTURE_BANK))
+    monkeypatch.setenv("TQ_DRILLS_DIR", str(FIXTURE_DRILLS))
     from app.config import get_settings
 
     get_settings.cache_clear()  # the CLI reads settings from the environment
@@ -175,3 +177,32 @@ def test_cli_export_import_stats_anki(client, clock, cli_env):
     assert r.exit_code == 0 and "4 reviews" in r.output and "cards:" in r.output
     r = runner.invoke(cli, ["anki", str(cli_env / "d.apkg"), "--lang", "zh"])
     assert r.exit_code == 0 and "3 notes" in r.output
+
+
+def test_cram_answers_travel_in_the_export_and_stay_out_of_the_stats(client, clock, tmp_path):
+    from sqlmodel import Session
+
+    from app.srs import Grade
+    from app.study import cram
+
+    _study(client, clock)
+    before = client.get("/api/stats").json()
+    with Session(client.app.state.engine) as s:
+        user_id = 1  # the local user
+        qid = client.get("/export.json").json()["cards"][0]["question_id"]
+        cram.record(s, user_id, qid, Grade.again, clock())
+    data = client.get("/export.json").json()
+    assert [r["cram"] for r in data["reviews"]].count(True) == 1
+    after = client.get("/api/stats").json()
+    assert after["total_reviews"] == before["total_reviews"]  # practice is not a review
+    app2, c2 = _fresh_client(tmp_path / "other", clock)
+    with c2:
+        r = c2.post(
+            "/import",
+            files={"file": ("p.json", client.get("/export.json").content, "application/json")},
+            data={"csrf_token": c2.cookies["tq_csrf"]},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        assert [x["cram"] for x in c2.get("/export.json").json()["reviews"]].count(True) == 1
+    app2.state.engine.dispose()

@@ -93,6 +93,7 @@ class ReviewLogOut(BaseModel):
     reviewed_at: datetime
     duration_ms: int | None
     due_after: datetime
+    cram: bool = False  # practice outside the schedule (the card did not move)
 
 
 class ReviewOut(BaseModel):

@@ -14,13 +14,19 @@ from schemathesis.specs.openapi.checks import allow_header_conformance, negative
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import FIXTURE_BANK
+from tests.conftest import FIXTURE_BANK, FIXTURE_DRILLS
 
 pytestmark = pytest.mark.slow
 
 _tmp = Path(tempfile.mkdtemp(prefix="tq-fuzz-"))
 app = create_app(
-    Settings(data_dir=_tmp, questions_dir=FIXTURE_BANK, fsrs_fuzz=False, _env_file=None)
+    Settings(
+        data_dir=_tmp,
+        questions_dir=FIXTURE_BANK,
+        drills_dir=FIXTURE_DRILLS,
+        fsrs_fuzz=False,
+        _env_file=None,
+    )
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 

@@ -289,6 +289,29 @@ class ReviewLog(SQLModel, table=True):
     cram: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
+class DrillAttempt(SQLModel, table=True):
+    """One run of a learner's code on a drill (or giving up on it). The card it schedules is
+    ``drill:<drill_id>`` in card_state/review_log, beside the question cards."""
+
+    __tablename__ = "drill_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    drill_id: str = Field(max_length=80, index=True)
+    code: str = Field(sa_type=sa.Text)
+    # passed | failed | error | timeout | crashed | refused | gave_up
+    verdict: str = Field(max_length=16)
+    passed_cases: int = 0
+    total_cases: int = 0
+    hints_used: int = 0
+    elapsed_ms: int = 0
+    # The grade this attempt gave the drill's card (1 Again, 2 Hard, 3 Good), or None (practice).
+    rating: int | None = None
+    # Per-case results, error and output as JSON, so any web worker can show the run again.
+    details: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
 class UserPrefs(SQLModel, table=True):
     """One member's study settings (migration 0007); a missing row or a None means the server's
     default (TQ_NEW_PER_DAY, TQ_DESIRED_RETENTION). Read and written by app/study/prefs.py."""

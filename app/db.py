@@ -51,7 +51,12 @@ def make_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         _WRITE_LOCKS[engine] = threading.Lock()  # see write_turn
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # PostgreSQL: a pool as large as the thread pool's share of the connection budget (the
+    # default 5 + 10 made threads queue for a connection under load), and no pre-ping: that is
+    # a round trip before every request's first statement. A connection the server dropped
+    # fails its request once and the pool then replaces every connection of that age;
+    # pool_recycle retires connections before idle-timeouts in between kill them.
+    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
 
 
 def write_turn(session: Session) -> contextlib.AbstractContextManager:

@@ -1,7 +1,7 @@
 """Issue #16's walk: every page at phone (360×740) and desktop (1366×900) size in both languages.
 
 On each page: no horizontal scroll of the page (wide math, tables and code scroll in their own
-box), no console error, no serious or critical axe-core violation (axe is vendored in
+box), at phone size no control under 44 px tall, no console error, no serious or critical axe-core violation (axe is vendored in
 static/vendor/axe-core and loaded from our own origin, so the CSP allows it). In Chinese, no
 English interface word outside the question content. Then the flows a reload used to break: a
 reload mid-quiz and mid-mock finds the same state; and the installed app's offline page.
@@ -120,6 +120,28 @@ def _axe(page: Page) -> list[str]:
     return found
 
 
+def _small_targets(page: Page) -> list[str]:
+    """Controls a thumb taps that are under 44 px tall (WCAG 2.5.5); links inside running text
+    are exempt, as the guideline allows."""
+    return page.evaluate(
+        """() => {
+          const sel = "button, .btn, nav a, summary, select, .lang a, .foot a, "
+            + "input:not([type=hidden]):not([type=checkbox]):not([type=radio]), "
+            + "label:has(> input[type=checkbox]), label:has(> input[type=radio])";
+          const out = [];
+          for (const el of document.querySelectorAll(sel)) {
+            const r = el.getBoundingClientRect();
+            if (!r.width || !el.checkVisibility() || el.closest(".cm-editor, .hm")) continue;
+            if (r.height < 43.5) {
+              const what = (el.textContent || el.name || "").trim().slice(0, 30);
+              out.push(`${el.tagName} "${what}" ${Math.round(r.height)}px`);
+            }
+          }
+          return out;
+        }"""
+    )
+
+
 def _overflow(page: Page) -> str | None:
     sw, iw = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     if sw <= iw:
@@ -143,7 +165,7 @@ def _english_ui(page: Page) -> list[str]:
             + "#mock-grade pre,.typed-echo,.quiz-results a,.qlist a,.soul-list a,canvas,"
             + "#error-problems,.demo-source,.sources,.scalars dd,.demo-form .fields,"
             + ".topic-card p.muted,.demo > p.muted,.demo-page h2 + ul,.drill details > summary,"
-            + ".who a,.qlist td:first-child,h1.username";
+            + ".who a,.qlist td:first-child,h1.username,.keypoints li,ul.checks label";
           const out = [];
           const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
           while (walk.nextNode()) {
@@ -202,6 +224,8 @@ def test_every_page_fits_runs_clean_and_passes_axe(
                 assert order[0] < order[1], f"grades below the explanation at {viewport}"
         if (o := _overflow(page)) is not None:
             problems.append(f"{url}: {o}")
+        if viewport == "phone":
+            problems += [f"{url}: small tap target {x}" for x in _small_targets(page)]
         problems += [f"{url}: axe {v}" for v in _axe(page)]
         if lang == "zh" and (found := _english_ui(page)):
             english[url] = found
@@ -311,6 +335,8 @@ def test_account_pages_fit_run_clean_and_pass_axe(
         _settle(page, errors, url)
         if (o := _overflow(page)) is not None:
             problems.append(f"{url}: {o}")
+        if viewport == "phone":
+            problems.extend(f"{url}: small tap target {x}" for x in _small_targets(page))
         problems.extend(f"{url}: axe {v}" for v in _axe(page))
         if lang == "zh" and (found := _english_ui(page)):
             english[url] = found

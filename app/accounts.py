@@ -8,6 +8,7 @@ them on the server, not only in the browser.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -24,8 +25,15 @@ from app.db import write_turn
 from app.models import AppSetting, Invite, LoginAttempt, User, UserSession
 
 hasher = PasswordHash.recommended()
-# A real hash to verify against when the user does not exist, so both paths take as long.
-_DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A real hash to verify against when the user does not exist, so both paths take as long.
+    Made on first use, not at import: argon2 takes a few hundred ms, on every start, in local
+    mode too (SessionAuth makes it in the background when accounts are on)."""
+    return hasher.hash("not-a-real-password")
+
 
 # Checked on the canonical form (see canonical_username): lower-case ASCII only.
 USERNAME_RE = re.compile(r"[a-z0-9_.-]{3,32}")
@@ -252,7 +260,7 @@ def authenticate(session: Session, username: str, password: str, ip: str, now: d
     attempt = _claim_attempt(session, key, ip, now)
     user = session.exec(select(User).where(User.username == key)).first()
     too_long = len(password) > MAX_PASSWORD  # never hash an arbitrarily long input
-    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user and user.password_hash else dummy_hash()
     ok = hasher.verify(password[:MAX_PASSWORD], stored) and not too_long
     if not ok or user is None or user.password_hash is None:
         raise AccountError("wrong username or password")  # the attempt stays, as a failure

@@ -62,14 +62,15 @@ def serve(
 
     from app.config import get_settings
     from app.db import make_engine, migrate
-    from app.main import load_checked_bank
+    from app.main import load_checked_bank, preload_bank
 
     settings = get_settings()
     try:
-        load_checked_bank(settings.questions_dir)  # fail before binding a port
+        bank = load_checked_bank(settings.questions_dir)  # fail before binding a port
     except BankError as e:
         typer.echo(f"The question bank is broken; not starting.\n{e}", err=True)
         raise typer.Exit(1) from None
+    preload_bank(settings.questions_dir, bank)
     migrate(make_engine(settings))
     # Migrated once here; workers must not race each other doing it again.
     os.environ["TQ_MIGRATE_ON_START"] = "false"

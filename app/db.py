@@ -8,8 +8,6 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
@@ -69,6 +67,11 @@ def write_turn(session: Session) -> contextlib.AbstractContextManager:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (run at every start; idempotent)."""
+    # Imported here, not at the top: a web worker never migrates (serve did, once) and alembic
+    # costs a quarter of a second to import.
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:

@@ -39,9 +39,23 @@ def load_checked_bank(questions_dir: Path) -> Bank:
     return load_bank(questions_dir, known_demos=set(load_all()))
 
 
+# `serve` checks the bank before it binds the port; a worker in the same process (one worker)
+# takes that bank rather than parsing every YAML file a second time.
+_preloaded: dict[Path, Bank] = {}
+
+
+def preload_bank(questions_dir: Path, bank: Bank) -> None:
+    _preloaded[questions_dir] = bank
+
+
 def create_app(settings: Settings | None = None, *, bank: Bank | None = None) -> FastAPI:
     settings = settings or get_settings()
-    bank = bank or load_checked_bank(settings.questions_dir)  # refuse to start on a broken bank
+    # Refuse to start on a broken bank.
+    bank = (
+        bank
+        or _preloaded.pop(settings.questions_dir, None)
+        or load_checked_bank(settings.questions_dir)
+    )
     engine = make_engine(settings)
     if settings.migrate_on_start:
         migrate(engine)

@@ -492,21 +492,21 @@ def progress(cells: object) -> None:
         )
 
 
-def cold_start(opts: Options, workdir: Path, log: Path) -> list[float]:
+def cold_start(opts: Options, workdir: Path, log: Path) -> dict[str, list[float]]:
     """``transformer-quiz serve`` as production runs it (its compute pool too) on a fresh SQLite
-    file: seconds from spawn to the first 200 on /healthz."""
-    times = []
+    file: seconds from spawn to the first 200 on /healthz, for each variant in turn."""
+    times: dict[str, list[float]] = {n: [] for n in opts.variants}
     for i in range(opts.cold_starts):
-        data = workdir / f"cold-{i}"
-        data.mkdir()
-        src = next(iter(opts.variants.values()))
-        env = app_env(data, None, workdir / "none.sock", src)
-        del env["TQ_COMPUTE_SOCKET"]
-        s = Server("cold", [PY, "-m", "app.cli", "serve"], env, src, None, log)
-        try:
-            times.append(s.start())
-        finally:
-            s.stop()
+        for name, src in opts.variants.items():
+            data = workdir / f"cold-{name}-{i}"
+            data.mkdir()
+            env = app_env(data, None, workdir / "none.sock", src)
+            del env["TQ_COMPUTE_SOCKET"]
+            s = Server("cold", [PY, "-m", "app.cli", "serve"], env, src, None, log)
+            try:
+                times[name].append(s.start())
+            finally:
+                s.stop()
     return times
 
 
@@ -517,7 +517,7 @@ def pct(x: float) -> str:
     return f"{x:.0%}"
 
 
-def report(cells: list[Cell], opts: Options, cold: list[float]) -> str:
+def report(cells: list[Cell], opts: Options, cold: dict[str, list[float]]) -> str:
     out: list[str] = []
     bare = {(c.backend, c.workers, c.endpoint, c.conc): c for c in cells if c.target == "bare"}
     notes = sorted({placement(w)[2] + f" ({w} worker{'s' * (w > 1)})" for w in opts.workers})
@@ -561,12 +561,14 @@ def report(cells: list[Cell], opts: Options, cold: list[float]) -> str:
         )
     out.append("")
     out += bars(cells, bare)
-    if cold:
-        out.append(
-            f"- cold start (`transformer-quiz serve`: spawn → migrate → load bank → first 200 on "
-            f"/healthz), {len(cold)} starts: median {statistics.median(cold):.2f} s "
-            f"(min {min(cold):.2f}, max {max(cold):.2f})"
-        )
+    for name, ts in cold.items():
+        if ts:
+            label = f" [{name}]" if len(cold) > 1 else ""
+            out.append(
+                f"- cold start{label} (`transformer-quiz serve`: spawn → migrate → load bank → "
+                f"first 200 on /healthz), {len(ts)} starts: median {statistics.median(ts):.2f} s "
+                f"(min {min(ts):.2f}, max {max(ts):.2f})"
+            )
     return "\n".join(out)
 
 
@@ -701,7 +703,7 @@ def main(argv: list[str] | None = None) -> None:
     log = workdir / "servers.log"
     t0 = time.perf_counter()
     cells: list[Cell] = []
-    cold: list[float] = []
+    cold: dict[str, list[float]] = {}
     ok = False
     try:
         cold = cold_start(opts, workdir, log)

@@ -6,6 +6,7 @@ field, and all problems in a bank are reported at once so an author fixes them i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,12 +122,20 @@ class Bank(BaseModel):
     topics: list[Topic]
     questions: dict[str, Question]
     _index: Any = PrivateAttr(default=None)  # the search index, built on the first search
+    _warming: bool = PrivateAttr(default=False)
 
     def in_topic(self, topic_id: str) -> list[Question]:
         return [q for q in self.questions.values() if q.topic == topic_id]
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
+
+    def warm_search(self) -> None:
+        """Build the search index in the background (jieba's dictionary takes a second or two to
+        load), so that a page with a search box makes the first query fast."""
+        if self._index is None and not self._warming:
+            self._warming = True
+            threading.Thread(target=self.search, args=("warm",), daemon=True).start()
 
     def search(self, text: str) -> list[Question]:
         """Questions ranked by relevance to ``text`` in both languages (``app.search``: Chinese

@@ -106,6 +106,7 @@ def home(
     settings: SettingsDep,
     lang: LangDep,
 ):
+    bank.warm_search()  # the page has a search box
     prog = {p.topic_id: p for p in services.progress(session, user.id, bank, now)}
     day = study_queue.for_page(request, session, user.id, bank, srs, now)
     due, new_left = services.queue_counts(
@@ -148,6 +149,7 @@ def question_list(
     soul: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ):
+    bank.warm_search()
     topic = [t for t in (topic or []) if t]
     tag = [t for t in (tag or []) if t]
     difficulty = [int(d) for d in (difficulty or []) if d in ("1", "2", "3")]

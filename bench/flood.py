@@ -5,7 +5,8 @@
 Phases, against one real server (`transformer-quiz serve` with its compute pool):
 1. idle: 20 paced review clients (next card + grade); /api/next p50/p99.
 2. flood: the same 20 review clients, plus 32 clients sending the heaviest in-bounds request of a
-   demo (every numeric parameter at its maximum) with fresh seeds, back to back.
+   demo (every numeric parameter at its maximum) with fresh seeds, back to back (a 503 from a
+   full pool is honoured: the client waits its Retry-After, as a well-behaved client does).
 3. after: the flood stops; memory is sampled for ``--after`` seconds.
 Memory: every process of the app (uvicorn, its web workers, the compute supervisor and workers),
 sampled twice a second: the sum of RSS (counts pages shared by forked workers once per process,
@@ -43,15 +44,20 @@ HEAVY = [
 
 
 def tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (by each process's parent in /proc/*/stat)."""
+    parent: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            parent[int(d.name)] = int(stat.rsplit(")", 1)[1].split()[1])
     out, todo = [], [pid]
     while todo:
         p = todo.pop()
         out.append(p)
-        try:
-            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-        except OSError:
-            kids = []
-        todo += [int(k) for k in kids]
+        todo += [c for c, pp in parent.items() if pp == p]
     return out
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +153,10 @@ def _untimed(demo_id: str, text: str) -> dict:
             t["columns"] = [t["columns"][i] for i in keep]
             t["rows"] = [[row[i] for i in keep] for row in t["rows"]]
     return r
+
+
+def test_workers_yield_the_cpu_to_the_web_side(pool):
+    pid = pid_of(pool)
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    nice = int(stat.rsplit(")", 1)[1].split()[16])
+    assert nice == PoolLimits().nice == 10

@@ -14,6 +14,9 @@ class PoolLimits(BaseModel):
 
     workers: int = Field(2, ge=1, le=64, description="Worker processes (each imports torch once).")
     threads: int = Field(1, ge=1, le=64, description="torch threads per job.")
+    nice: int = Field(
+        10, ge=0, le=19, description="Workers' CPU niceness: the web side wins the cores."
+    )
     job_timeout_s: float = Field(20.0, gt=0, le=600, description="Wall clock per demo job.")
     worker_memory_mb: int = Field(
         768, ge=64, le=1 << 20, description="Address space a worker may add after start."

@@ -114,6 +114,10 @@ def serve(sock: socket.socket, limits: PoolLimits) -> None:
 
     _to_devnull(0)
     _to_devnull(1)  # the supervisor's "ready" pipe: a demo's print must not fill it
+    # Compute is batch work, a page is someone waiting: on a busy host the kernel should give the
+    # cores to the web processes first (their p99 under a demo flood depends on it).
+    with contextlib.suppress(OSError):
+        os.nice(limits.nice)
     import torch
 
     torch.set_num_threads(limits.threads)

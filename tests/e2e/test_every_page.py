@@ -355,3 +355,25 @@ def test_account_pages_fit_run_clean_and_pass_axe(
     ctx.close()
     assert not problems, "\n".join(problems)
     assert not english, f"English interface text in the Chinese UI: {english}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_question_fits_a_phone(browser, server, errors, lang):
+    """Each question of the bank, answer and options' explanations shown, at 360 px: long
+    formulas, tables and identifiers stay inside their own box."""
+    with httpx.Client(base_url=server.url) as c:
+        ids = [q["id"] for q in c.get("/api/questions").json()]
+    ctx = _context(browser, server, "phone", lang)
+    page = ctx.new_page()
+    where = [""]
+    _watch(page, errors, where)
+    wide = []
+    for qid in ids:
+        where[0] = url = f"/q/{qid}?picked=0"
+        page.goto(url)
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(80)  # KaTeX
+        if (o := _overflow(page)) is not None:
+            wide.append(f"{url}: {o}")
+    ctx.close()
+    assert not wide, "\n".join(wide)

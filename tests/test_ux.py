@@ -174,3 +174,17 @@ def test_question_heading_has_no_raw_markdown(client):
     html = client.get(f"/q/{QID}", headers=HTML).text
     heading = re.search(r'<h1 class="prompt">(.*?)</h1>', html, re.S).group(1)
     assert "`" not in heading and "<p>" not in heading
+
+
+def test_incompressible_answers_are_shortened_to_fit_quickly():
+    import random
+    import time
+
+    from app.web.study import MOCK_URL_BUDGET, _fit, pack_answers
+
+    rng = random.Random(0)
+    noise = ["".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(4000)) for _ in range(30)]
+    start = time.perf_counter()
+    fitted = _fit(noise)
+    assert len(pack_answers(fitted)) <= MOCK_URL_BUDGET
+    assert all(a for a in fitted) and time.perf_counter() - start < 5

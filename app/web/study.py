@@ -270,12 +270,16 @@ def unpack_answers(blob: str) -> list[str]:
 
 
 def _fit(answers: list[str]) -> list[str]:
-    """Shorten the longest answers until the address fits (only ever for very long ones)."""
+    """Shorten every answer in proportion until the address fits (only ever for very long
+    ones); a few compressions at most, whatever the input."""
     answers = list(answers)
-    while len(pack_answers(answers)) > MOCK_URL_BUDGET:
-        k = max(range(len(answers)), key=lambda j: len(answers[j]))
-        answers[k] = answers[k][: len(answers[k]) * 3 // 4] + "…"
-    return answers
+    for _ in range(8):
+        size = len(pack_answers(answers))
+        if size <= MOCK_URL_BUDGET:
+            return answers
+        keep = MOCK_URL_BUDGET / size * 0.9
+        answers = [a if len(a) < 40 else a[: int(len(a) * keep)] + "…" for a in answers]
+    return [a[:40] for a in answers]
 
 
 def _mock_url(ids, seconds, i, answers, elapsed, started=None, *, path="/mock/q") -> str:

@@ -74,10 +74,13 @@ def serve(
     migrate(make_engine(settings))
     # Migrated once here; workers must not race each other doing it again.
     os.environ["TQ_MIGRATE_ON_START"] = "false"
-    # One compute pool for the host, shared by every web worker; it starts importing torch now,
-    # while uvicorn binds, and the workers find it by its socket (it exits when we do).
+    # Several workers: one compute pool for the host, shared by all of them; it starts importing
+    # torch now, while uvicorn binds, and the workers find it by its socket (it exits when we
+    # do). One worker owns its pool itself and starts it once the port answers: torch's import
+    # (seconds of CPU) then no longer competes with the worker's own start.
     pool = None
-    if settings.compute_socket is None:
+    n_workers = workers or settings.workers
+    if settings.compute_socket is None and n_workers > 1:
         from app.compute.client import ComputePool
 
         pool = ComputePool(settings.pool_limits)
@@ -89,7 +92,7 @@ def serve(
             factory=True,
             host=host or settings.host,
             port=port or settings.port,
-            workers=workers or settings.workers,
+            workers=n_workers,
             reload=reload,
             proxy_headers=True,
             access_log=settings.access_log,

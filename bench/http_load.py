@@ -656,7 +656,7 @@ def parse(argv: list[str] | None = None) -> Options:
     ap.add_argument("--warmup", type=int, help="discarded seconds per endpoint (default 1)")
     ap.add_argument("--conc", help="connections, comma-separated (default 1,10,50)")
     ap.add_argument("--workers", help="uvicorn workers, comma-separated (default 1,2)")
-    ap.add_argument("--backends", help="sqlite,postgres (default both)")
+    ap.add_argument("--backends", help="sqlite,postgres (default both); none: cold start only")
     ap.add_argument("--histories", help="empty,year,busy (default all)")
     ap.add_argument("--endpoints", help="next,review (default both)")
     ap.add_argument("--cold-starts", type=int, help="cold starts timed (default 3)")
@@ -680,7 +680,7 @@ def parse(argv: list[str] | None = None) -> Options:
         warmup=a.warmup if a.warmup is not None else 1,
         conc=[int(x) for x in csv(a.conc, "10,50" if q else "1,10,50")],
         workers=[int(x) for x in csv(a.workers, "1" if q else "1,2")],
-        backends=csv(a.backends, "sqlite" if q else "sqlite,postgres"),
+        backends=[b for b in csv(a.backends, "sqlite" if q else "sqlite,postgres") if b != "none"],
         histories=csv(a.histories, "empty,year" if q else "empty,year,busy"),
         endpoints=csv(a.endpoints, "next,review"),
         variants=variants or {"app": ROOT},

@@ -138,14 +138,21 @@ def main() -> list[str]:
             first_demo = time.perf_counter() - t0
         ids = [q["id"] for q in httpx.get(srv.url + "/api/questions").json()]
 
+        async def again(send):
+            # A kept-alive connection the server closed just then: a client sends once more.
+            try:
+                return await send()
+            except httpx.TransportError:
+                return await send()
+
         async def review(c, h, rng):
             if rng.random() < 0.5:
-                return await c.get("/api/next")
+                return await again(lambda: c.get("/api/next"))
             body = {"question_id": rng.choice(ids), "rating": rng.randint(1, 4)}
-            return await c.post("/api/reviews", json=body, headers=h)
+            return await again(lambda: c.post("/api/reviews", json=body, headers=h))
 
         async def next_card(c, h, rng):
-            return await c.get("/api/next")
+            return await again(lambda: c.get("/api/next"))
 
         with httpx.Client(base_url=srv.url, timeout=120) as c:  # the pool is up and warm
             c.get("/healthz")

@@ -139,3 +139,11 @@ def test_output_is_captured_and_trimmed(pool):
 def test_the_worker_survives_everything_above(pool):
     assert os.path.exists(pool.socket)
     assert json.loads(pool.submit_sync({"kind": "stats"}).result_json)["pending"] == 0
+
+
+def test_no_capability_is_left_to_the_learner(pool):
+    # Root that cannot become nobody (Python under /root) keeps no capability either.
+    code = "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])\n"
+    res = submit(pool, code + REF)
+    assert res.output.split()[0] == "0" * 16, res.output
+    assert {"nobody", "no-capabilities"} & set(res.isolation) or os.geteuid() != 0

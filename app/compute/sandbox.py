@@ -8,7 +8,9 @@ Layers (each reported in the result, so a deployment can see what it actually ge
   private empty directory is the one writable place; the app's code, drills, database, /etc and
   /home are not even readable. Needs Linux ≥ 5.13 with Landlock enabled.
 - ``netns``: a fresh network namespace with no interfaces (root, or unprivileged user namespaces).
-- ``nobody``: when the worker runs as root, the child drops to uid/gid 65534.
+- ``nobody``: when the worker runs as root, the child drops to uid/gid 65534 (where Python is
+  installed somewhere uid 65534 can read); else ``no-capabilities``: root keeps its uid but loses
+  every capability.
 - ``rlimits``: CPU seconds, address space, file size, open files, no core dumps; wall time is
   enforced by the worker, which SIGKILLs the child.
 Without both seccomp and landlock a submission is refused (unless the admin allows a weak sandbox).
@@ -253,6 +255,26 @@ def _drop_to_nobody(workdir: str) -> bool:
     return True
 
 
+def _drop_capabilities() -> bool:
+    """Root that cannot become nobody still loses every capability: from the bounding set (no
+    exec could regain one, and exec is refused anyway) and from its own sets (capset)."""
+    if os.geteuid() != 0:
+        return False
+    for cap in range(64):
+        if _libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP; past the last cap: EINVAL
+            break
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
+
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3: two Data structs
+    data = (Data * 2)()
+    return _libc.capset(ctypes.byref(header), data) == 0
+
+
 def _limits(limits: PoolLimits, wall_s: float) -> None:
     from app.compute.worker import vm_mb
 
@@ -289,6 +311,8 @@ def _child(job: DrillJob, limits: PoolLimits, workdir: str, out_fd: int, res_fd:
     tempfile.tempdir = workdir
     if _drop_to_nobody(workdir):
         layers.append("nobody")
+    elif _drop_capabilities():
+        layers.append("no-capabilities")
     _limits(limits, job.wall_s)
     layers.append("rlimits")
     if install_landlock(_readable_roots(), [workdir]):

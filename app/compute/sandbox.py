@@ -242,12 +242,16 @@ def _reachable_by_others(path: str) -> bool:
     return True
 
 
-def _drop_to_nobody(workdir: str) -> bool:
+def _can_be_nobody() -> bool:
     # Only where Python itself stays reachable: an interpreter under /root (pyenv as root) would
     # leave nobody unable to import a single module that is not already loaded.
-    if os.geteuid() != 0 or not all(
+    return os.geteuid() == 0 and all(
         _reachable_by_others(p) for p in {sys.prefix, sys.base_prefix}
-    ):
+    )
+
+
+def _drop_to_nobody(workdir: str) -> bool:
+    if not _can_be_nobody():
         return False
     os.setgroups([])
     os.setgid(NOBODY)
@@ -338,7 +342,7 @@ def run_submission(job: DrillJob, limits: PoolLimits) -> JobReply:
     """Fork, confine, run the harness, and read back what happened within the wall limit."""
     t0 = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="tq-drill-")
-    if os.geteuid() == 0:
+    if _can_be_nobody():
         os.chown(workdir, NOBODY, NOBODY)
     out_fd = os.memfd_create("drill-output")
     r, w = os.pipe()

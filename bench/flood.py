@@ -94,8 +94,8 @@ class Sampler(threading.Thread):
             time.sleep(0.5)
 
 
-async def flood(base: str, clients: int, seconds: float) -> dict[int, int]:
-    codes: dict[int, int] = {}
+async def flood(base: str, clients: int, seconds: float) -> dict[int | str, int]:
+    codes: dict[int | str, int] = {}
     stop = time.perf_counter() + seconds
     async with httpx.AsyncClient(
         base_url=base, timeout=60, limits=httpx.Limits(max_connections=clients)
@@ -107,9 +107,13 @@ async def flood(base: str, clients: int, seconds: float) -> dict[int, int]:
             rng = random.Random(i)
             while time.perf_counter() < stop:
                 d = rng.choice(HEAVY)
-                r = await c.post(
-                    f"/api/demos/{d}?seed={rng.randrange(2**31)}", json=corner(d), headers=h
-                )
+                try:
+                    r = await c.post(
+                        f"/api/demos/{d}?seed={rng.randrange(2**31)}", json=corner(d), headers=h
+                    )
+                except httpx.TransportError:  # counted, and the client carries on
+                    codes["connection lost"] = codes.get("connection lost", 0) + 1
+                    continue
                 codes[r.status_code] = codes.get(r.status_code, 0) + 1
 
         await asyncio.gather(*(one(i) for i in range(clients)))

@@ -46,26 +46,26 @@ def test_heatmap_has_labels_a_colour_scale_and_reads_out_a_cell(page):
     expect(fig.locator(".hm-scale .hm-min")).to_have_text("0")
     expect(fig.locator(".hm-scale .hm-max")).to_have_text("1")
 
-    # Hovering a cell names its row and column and gives the number the server computed; the
+    # Hovering a cell names its row and column (by the demo's axis titles) and gives the number the server computed; the
     # matrix is lower-triangular, so a swapped row/column would read 0 here.
     assert m[5][1] > 0 and m[1][5] == 0
     _cell(fig, 5, 1).hover()
     tip = fig.locator(".hm-tip")
     expect(tip).to_be_visible()
-    expect(tip.locator(".hm-where")).to_have_text("row 5 · column 1")
+    expect(tip.locator(".hm-where")).to_have_text("query position 5 · key position 1")
     assert _tip_value(fig) == pytest.approx(m[5][1], rel=1e-3)
     _cell(fig, 1, 5).hover()
-    expect(tip.locator(".hm-where")).to_have_text("row 1 · column 5")
+    expect(tip.locator(".hm-where")).to_have_text("query position 1 · key position 5")
     assert _tip_value(fig) == 0
 
     # The keyboard reaches every cell too: focus the map (it starts at the top-left), then arrows.
     page.mouse.move(0, 0)
     expect(tip).to_be_hidden()
     fig.locator(".hm-grid").focus()
-    expect(tip.locator(".hm-where")).to_have_text("row 0 · column 0")
+    expect(tip.locator(".hm-where")).to_have_text("query position 0 · key position 0")
     for key in ("ArrowDown", "ArrowDown", "ArrowRight"):
         page.keyboard.press(key)
-    expect(tip.locator(".hm-where")).to_have_text("row 2 · column 1")
+    expect(tip.locator(".hm-where")).to_have_text("query position 2 · key position 1")
     assert _tip_value(fig) == pytest.approx(m[2][1], rel=1e-3)
     page.shots(page, "causal-mask-tooltip")
 

@@ -7,6 +7,7 @@ result and its own resident size, so the supervisor can recycle it when it has g
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -28,6 +29,11 @@ def rss_mb() -> float:
 def vm_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[0]) * PAGE / 2**20
+
+
+def _malloc_trim() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def pick_device(setting: str) -> str:
@@ -128,10 +134,15 @@ def serve(sock: socket.socket, limits: PoolLimits) -> None:
     cap = int(vm_mb() * 2**20) + extra
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    base = rss_mb()
     while True:
         msg = recv_frame(sock)
         if msg is None or msg.get("kind") == "exit":
             return
         reply = handle(msg, limits, device, send=lambda frame: sock.sendall(encode(frame)))
+        if rss_mb() > base + 64:
+            # A heavy job's freed tensors stay in glibc's heap (its mmap threshold grows with
+            # big allocations): hand them back, so an idle pool shrinks after a flood.
+            _malloc_trim()
         body = reply.model_dump() | {"rss_mb": rss_mb()}
         sock.sendall(encode(body))

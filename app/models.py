@@ -42,6 +42,26 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
+    def result_processor(self, dialect, coltype):
+        """On SQLite, the stored text straight to an aware datetime: SQLAlchemy's parse and then
+        ``replace(tzinfo=...)`` cost ~3 µs a value, a millisecond for a year of cards (three
+        stamps a card); ``fromisoformat`` of the text with its offset appended, ~0.5 µs. Any
+        text that does not parse so takes the general path, as before."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or general is None:
+            return general
+        fromiso = datetime.fromisoformat
+
+        def process(value):
+            if value is None:
+                return None
+            try:
+                return fromiso(value + "+00:00")
+            except (TypeError, ValueError):
+                return general(value)
+
+        return process
+
 
 class User(SQLModel, table=True):
     # One canonical form (accounts.canonical_username), so "Zed" and "zed" cannot both exist; the

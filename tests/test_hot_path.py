@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import DateTime as sa_DateTime
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -191,3 +192,26 @@ def test_a_new_cards_intervals_follow_the_members_scheduler(client, clock):
     clock.advance(hours=5)
     body = client.get("/api/next").json()
     assert body["intervals"] == expected(0.75) != expected(0.9)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-01-05 09:00:00.000000",  # as SQLAlchemy writes them
+        "2026-01-05 09:00:00.123456",
+        "2026-01-05 09:00:00",
+        "2026-01-05T09:00:00.123456",
+    ],
+)
+def test_a_stored_stamp_reads_back_as_the_same_aware_utc_time(app, stored):
+    if app.state.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite stores stamps as text")
+    from app.models import UTCDateTime
+
+    dialect = app.state.engine.dialect
+    # As SQLAlchemy calls them: on the type adapted to the dialect.
+    fast = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    general = sa_DateTime().dialect_impl(dialect).result_processor(dialect, None)
+    got = fast(stored)
+    assert got == general(stored).replace(tzinfo=UTC) and got.utcoffset().total_seconds() == 0
+    assert fast(None) is None

@@ -8,9 +8,11 @@ Method. ``wrk`` (Debian's package; ``make bench`` installs it) drives each serve
 and 1, 10 or 50 keep-alive connections. Where the machine has a core to spare, wrk runs on core 0
 and the server on the others (``taskset``), so the generator does not steal the server's CPU; with
 more workers than spare cores the server gets every core and shares one with wrk, which the
-output says. The bare app (bench/bare_app.py) and every variant of ours run at the same time on
-the same cores, idle unless measured, and each cell's runs are interleaved (run 1 of every target,
-then run 2, ...) so that the noise of a shared machine falls on all of them alike: read the ratios.
+output says. For each backend every server is up at once, idle unless measured: the bare app
+(bench/bare_app.py) and every variant of ours, for each worker count and each history. Each cell's
+runs are interleaved across all of them (run 1 of every server, then run 2, ...), so that the
+noise of a shared machine falls on all alike and every ratio (to bare, busy day to one year, two
+workers to one) compares runs made close together: read the ratios, not the absolutes.
 Each cell: a discarded warm-up, then ``--runs`` timed runs; the median and the spread (min-max)
 of the throughput, the median p50/p99, and the server's CPU per request: the utime+stime that
 /proc/<pid>/stat shows for every process of the server (the uvicorn supervisor and its workers)
@@ -395,89 +397,92 @@ def csrf_token(url: str) -> str:
     return r.cookies.get("tq_csrf") or "bench-token"
 
 
-def run_group(
+def run_backend(
     opts: Options,
     backend: str,
-    workers: int,
-    history: str,
     workdir: Path,
     sock: Path,
     pg: Postgres | None,
-    seeded: dict[tuple[str, str], str],
+    seeded: dict[str, str],
     qids: list[str],
     log: Path,
-    with_bare: bool,
 ) -> list[Cell]:
-    """One (backend, workers, history): every variant (and the bare app when ``with_bare``), up
-    at once; each (endpoint, concurrency) cell measured with interleaved runs."""
-    gen_cpu, srv_cpu, _ = placement(workers)
-    servers: dict[str, Server] = {}
+    """Every server of one backend up at once (the bare app and each variant, for every worker
+    count and history; idle unless measured), and each (endpoint, concurrency) cell measured
+    with its runs interleaved across all of them: the ratios to bare, busy day to one year and
+    two workers to one then compare runs made minutes apart at most."""
+    servers: dict[tuple[str, int, str], Server] = {}
     bare_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    if with_bare:
-        servers["bare"] = Server(
-            "bare",
-            [PY, "-m", "uvicorn", "bench.bare_app:app", "--workers", str(workers)]
+    for w in opts.workers:
+        servers[("bare", w, "-")] = Server(
+            f"bare-{w}",
+            [PY, "-m", "uvicorn", "bench.bare_app:app", "--workers", str(w)]
             + ["--log-level", "warning", "--no-access-log"],
             bare_env,
             ROOT,
-            srv_cpu,
+            placement(w)[1],
             log,
         )
-    for name, vdir in opts.variants.items():
-        data = workdir / f"{backend}-{workers}-{history}-{name}"
-        data.mkdir()
-        if backend == "sqlite":
-            shutil.copy(seeded[(backend, history)], data / "quiz.db")
-            db_url = None
-        else:
-            assert pg is not None
-            db = f"b_{workers}_{history}_{name}".replace("-", "_").lower()
-            pg.sql(f"DROP DATABASE IF EXISTS {db}")
-            pg.sql(f"CREATE DATABASE {db} TEMPLATE {seeded[(backend, history)]}")
-            db_url = pg.url(db)
-        servers[name] = Server(
-            name,
-            [PY, "-m", "app.cli", "serve", "--workers", str(workers)],
-            app_env(data, db_url, sock, vdir),
-            vdir,
-            srv_cpu,
-            log,
-        )
+        for history in opts.histories:
+            for name, vdir in opts.variants.items():
+                data = workdir / f"{backend}-{w}-{history}-{name}"
+                data.mkdir()
+                if pg is None:
+                    shutil.copy(seeded[history], data / "quiz.db")
+                    db_url = None
+                else:
+                    db = f"b_{w}_{history}_{name}".replace("-", "_").lower()
+                    pg.sql(f"DROP DATABASE IF EXISTS {db}")
+                    pg.sql(f"CREATE DATABASE {db} TEMPLATE {seeded[history]}")
+                    db_url = pg.url(db)
+                servers[(name, w, history)] = Server(
+                    f"{name}-{w}-{history}",
+                    [PY, "-m", "app.cli", "serve", "--workers", str(w)],
+                    app_env(data, db_url, sock, vdir),
+                    vdir,
+                    placement(w)[1],
+                    log,
+                )
+    gen_cpu = placement(1)[0]
+    path = {"next": "/api/next", "review": "/api/reviews"}
     cells: list[Cell] = []
     try:
-        for s in servers.values():
-            s.start()
-        time.sleep(0.5 * workers)
-        tokens = {n: csrf_token(s.url) for n, s in servers.items()}
-        for s in servers.values():
-            s.settle()
-        scripts: dict[tuple[str, str], Path] = {}
-        for n in servers:
+        for srv in servers.values():
+            srv.start()
+        time.sleep(0.5 * max(opts.workers))
+        scripts: dict[tuple[tuple[str, int, str], str], Path] = {}
+        for i, (key, srv) in enumerate(servers.items()):
+            srv.settle()
+            token = csrf_token(srv.url)
             for ep in opts.endpoints:
-                p = workdir / f"{n}-{ep}.lua"
-                p.write_text(lua_get(tokens[n]) if ep == "next" else lua_post(tokens[n], qids))
-                scripts[(n, ep)] = p
+                p = workdir / f"{backend}-{i}-{ep}.lua"
+                p.write_text(lua_get(token) if ep == "next" else lua_post(token, qids))
+                scripts[(key, ep)] = p
+
+        def url_path(key: tuple[str, int, str], ep: str) -> str:
+            return "/bare" if key[0] == "bare" else path[ep]
+
         for ep in opts.endpoints:
+            if opts.warmup > 0:  # discarded: once per server and endpoint
+                for key, srv in servers.items():
+                    measure(
+                        srv, url_path(key, ep), scripts[(key, ep)], opts.conc[-1], opts.warmup,
+                        gen_cpu, None,
+                    )  # fmt: skip
             for conc in opts.conc:
-                group = {n: Cell(n, backend, workers, history, ep, conc) for n in servers}
-                path = {"next": "/api/next", "review": "/api/reviews"}
-                for n, s in servers.items():  # warm-up, discarded: once per endpoint
-                    if opts.warmup > 0 and conc == opts.conc[0]:
-                        p = "/bare" if n == "bare" else path[ep]
-                        measure(s, p, scripts[(n, ep)], conc, opts.warmup, gen_cpu, None)
+                group = {key: Cell(key[0], backend, key[1], key[2], ep, conc) for key in servers}
                 for _ in range(opts.runs):
-                    for n, s in servers.items():
-                        p = "/bare" if n == "bare" else path[ep]
+                    for key, srv in servers.items():
                         run = measure(
-                            s, p, scripts[(n, ep)], conc, opts.seconds, gen_cpu,
-                            pg if n != "bare" else None,
+                            srv, url_path(key, ep), scripts[(key, ep)], conc, opts.seconds,
+                            gen_cpu, pg if key[0] != "bare" else None,
                         )  # fmt: skip
-                        group[n].runs.append(run)
+                        group[key].runs.append(run)
                 cells += group.values()
                 progress(group.values())
     finally:
-        for s in servers.values():
-            s.stop()
+        for srv in servers.values():
+            srv.stop()
     return cells
 
 
@@ -522,8 +527,9 @@ def report(cells: list[Cell], opts: Options, cold: dict[str, list[float]]) -> st
     bare = {(c.backend, c.workers, c.endpoint, c.conc): c for c in cells if c.target == "bare"}
     notes = sorted({placement(w)[2] + f" ({w} worker{'s' * (w > 1)})" for w in opts.workers})
     out.append(
-        f"wrk, 1 thread; {opts.runs} run(s) of {opts.seconds} s per cell, interleaved with the "
-        f"bare app's, after a {opts.warmup} s warm-up per endpoint; {'; '.join(notes)}. "
+        f"wrk, 1 thread; {opts.runs} run(s) of {opts.seconds} s per cell, interleaved across "
+        f"every server of the backend (bare included), after a {opts.warmup} s warm-up per "
+        f"server and endpoint; {'; '.join(notes)}. "
         "req/s: median (min–max); p50/p99: medians; CPU: server (uvicorn processes) CPU "
         "time per request, and on PostgreSQL the database's own. *vs bare*: throughput over "
         "the bare endpoint's in the same cell (same backend, workers, concurrency).\n"
@@ -533,7 +539,7 @@ def report(cells: list[Cell], opts: Options, cold: dict[str, list[float]]) -> st
         "| p99 ms | p99 vs bare | CPU ms/req | DB CPU ms/req | errors |"
     )
     out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    order = {h: i for i, h in enumerate(HISTORIES)}
+    order = {h: i for i, h in enumerate(("-", *HISTORIES))}
     for c in sorted(
         cells,
         key=lambda c: (
@@ -550,7 +556,7 @@ def report(cells: list[Cell], opts: Options, cold: dict[str, list[float]]) -> st
         vs = pct(c.rps / b.rps) if b and c.target != "bare" else "—"
         p99 = f"{c.med('p99_ms') / b.med('p99_ms'):.1f}×" if b and c.target != "bare" else "—"
         db = c.med("db_cpu_ms")
-        hist = "—" if c.target == "bare" else c.history
+        hist = "—" if c.history == "-" else c.history
         name = BARE_NAMES[c.endpoint] if c.target == "bare" else ENDPOINT_NAMES[c.endpoint]
         if len(opts.variants) > 1 and c.target != "bare":
             name = f"{name} [{c.target}]"
@@ -711,22 +717,18 @@ def main(argv: list[str] | None = None) -> None:
             for backend in opts.backends:
                 with contextlib.ExitStack() as stack:
                     pg = stack.enter_context(Postgres()) if backend == "postgres" else None
-                    seeded: dict[tuple[str, str], str] = {}
+                    seeded: dict[str, str] = {}
                     for h in opts.histories:
                         if pg is None:
                             f = workdir / f"seed-{h}.db"
                             seed(f"sqlite:///{f}", h, first)
-                            seeded[(backend, h)] = str(f)
+                            seeded[h] = str(f)
                         else:
                             pg.sql(f"CREATE DATABASE seed_{h}")
                             seed(pg.url(f"seed_{h}"), h, first)
-                            seeded[(backend, h)] = f"seed_{h}"
-                    for w in opts.workers:
-                        for i, h in enumerate(opts.histories):
-                            print(f"{backend}, {w} worker(s), {h}:", file=sys.stderr, flush=True)
-                            cells += run_group(
-                                opts, backend, w, h, workdir, sock, pg, seeded, qids, log, i == 0
-                            )
+                            seeded[h] = f"seed_{h}"
+                    print(f"{backend}:", file=sys.stderr, flush=True)
+                    cells += run_backend(opts, backend, workdir, sock, pg, seeded, qids, log)
         ok = True
     except BaseException:
         ok = False

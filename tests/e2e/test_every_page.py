@@ -58,6 +58,11 @@ def _urls(server: LiveServer) -> list[str]:
         "/mock",
         mock_q,
         "/stats",
+        "/settings",
+        "/readiness",
+        "/cards",
+        f"/card/{QID}",
+        "/cram",
         "/nope",
     ]
     if drills:

@@ -19,7 +19,10 @@ from app.web.security import csrf_protect, json_only
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 api = APIRouter(
-    prefix="/api", tags=["drills"], dependencies=[Depends(json_only)], responses=errors(401, 403)
+    prefix="/api",
+    tags=["drills"],
+    dependencies=[Depends(json_only)],
+    responses=errors(400, 401, 403),
 )
 
 

@@ -48,8 +48,19 @@ class UTCDateTime(TypeDecorator):
         stamps a card); ``fromisoformat`` of the text with its offset appended, ~0.5 µs. Any
         text that does not parse so takes the general path, as before."""
         general = super().result_processor(dialect, coltype)
-        if dialect.name != "sqlite" or general is None:
-            return general
+        if dialect.name != "sqlite":
+            if self.impl_instance.result_processor(dialect, coltype) is not None:
+                return general
+            # The driver hands back a naive datetime (psycopg): give it UTC by combine, ~4x
+            # cheaper than datetime.replace(tzinfo=...), same value.
+            combine = datetime.combine
+
+            def aware(value):
+                return None if value is None else combine(value, value.time(), UTC)
+
+            return aware
+        if general is None:
+            return None
         fromiso = datetime.fromisoformat
 
         def process(value):

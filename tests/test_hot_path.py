@@ -215,3 +215,15 @@ def test_a_stored_stamp_reads_back_as_the_same_aware_utc_time(app, stored):
     got = fast(stored)
     assert got == general(stored).replace(tzinfo=UTC) and got.utcoffset().total_seconds() == 0
     assert fast(None) is None
+
+
+def test_a_naive_stamp_from_postgresql_reads_as_the_same_time_in_utc():
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    from app.models import UTCDateTime
+
+    dialect = psycopg.dialect()
+    process = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    naive = datetime(2026, 1, 5, 9, 0, 0, 123456)
+    assert process(naive) == naive.replace(tzinfo=UTC)
+    assert process(naive).tzinfo is UTC and process(None) is None

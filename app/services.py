@@ -458,6 +458,9 @@ _CARD_OF = sa_select(*(_T.c[n] for n in _CARD_COLUMNS)).where(
 )
 # Optimistic: only if reps is still what we read. The SET columns come with each execute.
 _UPDATE_CARD = _T.update().where(_T.c.id == bindparam("b_id"), _T.c.reps == bindparam("b_reps"))
+# Built once too: a fresh insert() per grade also paid for its cache key.
+_INSERT_CARD = _T.insert()
+_INSERT_LOG = _R.insert()
 
 
 def _card_row(session: Session, values: Sequence[object]) -> CardRow | None:
@@ -507,7 +510,7 @@ def _submit_once(
     if row is None:
         values.update(user_id=user_id, question_id=question_id, reps=1, lapses=0, suspended=False)
         # IntegrityError here if a concurrent first grade won: the caller retries.
-        card_id = conn.execute(_T.insert(), values).inserted_primary_key[0]
+        card_id = conn.execute(_INSERT_CARD, values).inserted_primary_key[0]
         row = CardRow(id=card_id, **values)  # type: ignore[arg-type]
     else:
         lapse = int(grade == Grade.again and before is not None and before.state == 2)
@@ -528,7 +531,7 @@ def _submit_once(
         due_after=after.due,
     )
     fields = {f: getattr(log, f) for f in _LOG_COLUMNS}
-    log.id = conn.execute(_R.insert(), fields).inserted_primary_key[0]
+    log.id = conn.execute(_INSERT_LOG, fields).inserted_primary_key[0]
     session.commit()
     return row, log
 

@@ -47,12 +47,18 @@ def test_runs_at_defaults_then_hits_the_cache(client, demo_id):
 def test_out_of_range_param_is_422_naming_the_range(client, demo_id, name, prop):
     hi = prop.get("maximum")
     lo = prop.get("minimum")
-    for bad in ([hi + 1] if hi is not None else []) + ([lo - 1] if lo is not None else []):
-        r = client.post(f"/api/demos/{demo_id}", json={name: bad})
-        assert r.status_code == 422, (name, bad, r.text)
+    # A step past the bound that float rounding cannot swallow (1e38 + 1 == 1e38).
+    bad = ([hi + max(1, abs(hi))] if hi is not None else []) + (
+        [lo - max(1, abs(lo))] if lo is not None else []
+    )
+    lo_txt = f"> {prop['exclusiveMinimum']}" if "exclusiveMinimum" in prop else lo
+    hi_txt = f"< {prop['exclusiveMaximum']}" if "exclusiveMaximum" in prop else hi
+    for value in bad:
+        r = client.post(f"/api/demos/{demo_id}", json={name: value})
+        assert r.status_code == 422, (name, value, r.text)
         (err,) = r.json()["detail"]
         assert err["loc"] == ["body", name]
-        assert f"allowed {name}: {lo} to {hi}" in err["msg"], err["msg"]
+        assert f"allowed {name}: {lo_txt} to {hi_txt}" in err["msg"], err["msg"]
 
 
 @pytest.mark.parametrize("demo_id", DEMO_IDS)

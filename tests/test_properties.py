@@ -112,7 +112,17 @@ def _field_strategy(prop: dict[str, Any]) -> st.SearchStrategy:
     if t == "integer":
         return st.integers(prop.get("minimum"), prop.get("maximum"))
     if t == "number":
-        return st.floats(prop.get("minimum"), prop.get("maximum"), allow_nan=False)
+        lo, hi = prop.get("minimum"), prop.get("maximum")
+        if "exclusiveMinimum" in prop or "exclusiveMaximum" in prop:  # e.g. top_p in (0, 1]
+            lo, hi = prop.get("exclusiveMinimum", lo), prop.get("exclusiveMaximum", hi)
+            return st.floats(
+                lo,
+                hi,
+                exclude_min="exclusiveMinimum" in prop,
+                exclude_max="exclusiveMaximum" in prop,
+                allow_nan=False,
+            )
+        return st.floats(lo, hi, allow_nan=False)
     if t == "boolean":
         return st.booleans()
     if t == "string" and "pattern" in prop:
@@ -193,8 +203,20 @@ def test_out_of_bounds_params_get_422_naming_the_range(client, demo_id, data):
     name, prop = data.draw(st.sampled_from(fields))
     lo, hi = prop.get("minimum"), prop.get("maximum")
     whole = prop["type"] == "integer"
-    below = st.integers(max_value=lo - 1) if whole else st.floats(max_value=lo, exclude_max=True)
-    above = st.integers(min_value=hi + 1) if whole else st.floats(min_value=hi, exclude_min=True)
+    if "exclusiveMinimum" in prop:  # the bound itself is out of bounds too
+        lo = prop["exclusiveMinimum"]
+        below = st.floats(max_value=lo)
+    else:
+        below = (
+            st.integers(max_value=lo - 1) if whole else st.floats(max_value=lo, exclude_max=True)
+        )
+    if "exclusiveMaximum" in prop:
+        hi = prop["exclusiveMaximum"]
+        above = st.floats(min_value=hi)
+    else:
+        above = (
+            st.integers(min_value=hi + 1) if whole else st.floats(min_value=hi, exclude_min=True)
+        )
     value = data.draw(st.one_of(below, above).filter(lambda v: not math.isinf(v)))
     r = client.post(f"/api/demos/{demo_id}", json={name: value})
     assert r.status_code == 422, (name, value, r.text)

@@ -380,8 +380,18 @@ def param_errors(model, err: ValidationError) -> list[dict[str, Any]]:
         field = str(e["loc"][0]) if e["loc"] else ""
         prop = schema.get(field, {})
         allowed = None
-        if "minimum" in prop or "maximum" in prop:
-            allowed = f"{prop.get('minimum', '-inf')} to {prop.get('maximum', 'inf')}"
+        if {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"} & prop.keys():
+            lo = (
+                f"> {prop['exclusiveMinimum']}"
+                if "exclusiveMinimum" in prop
+                else str(prop.get("minimum", "-inf"))
+            )
+            hi = (
+                f"< {prop['exclusiveMaximum']}"
+                if "exclusiveMaximum" in prop
+                else str(prop.get("maximum", "inf"))
+            )
+            allowed = f"{lo} to {hi}"
         elif "enum" in prop:
             allowed = " | ".join(map(str, prop["enum"]))
         msg = f"{e['msg']}; allowed {field}: {allowed}" if allowed else e["msg"]

@@ -53,7 +53,7 @@ def load_error(res: SubmissionResult) -> str:
 
 
 def test_the_reference_passes_inside_the_sandbox_with_every_layer(pool):
-    res = submit(pool, REF)
+    res = submit(pool, REF, wall_s=30)  # about 0.1 s; a loaded CI box must not make it flaky
     assert res.status == "ok" and res.verdict["passed"], res
     assert {"seccomp", "landlock", "rlimits"} <= set(res.isolation)
 

@@ -22,6 +22,7 @@ from app.web.deps import BankDep, LangDep, NowDep, SessionDep, SettingsDep, SrsD
 from app.web.pages import render
 from app.web.schemas import ErrorOut, errors
 from app.web.security import csrf_protect, json_only
+from app.web.study import question_ids
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 api = APIRouter(
@@ -686,13 +687,6 @@ def cram_begin(
 CramIds = Annotated[str, Query(max_length=cram.MAX_CRAM * 81, pattern=r"^[a-z0-9,-]+$")]
 
 
-def _cram_ids(bank, raw: str) -> list[str]:
-    ids = [i for i in raw.split(",") if i]
-    if not ids or len(ids) > cram.MAX_CRAM or any(i not in bank.questions for i in ids):
-        raise HTTPException(404, "unknown question in this cram set")
-    return ids
-
-
 class CramForm(BaseModel):
     """One cram answer as the page posts it."""
 
@@ -713,7 +707,7 @@ def cram_question(
     i: Annotated[int, Query(ge=0, lt=cram.MAX_CRAM)] = 0,
     again: Annotated[int, Query(ge=0, le=cram.MAX_CRAM)] = 0,
 ):
-    qids = _cram_ids(bank, ids)
+    qids = question_ids(bank, ids, cram.MAX_CRAM, "cram set")
     if i >= len(qids):
         return RedirectResponse(f"/cram/done?ids={ids}&again={again}", status_code=303)
     q = bank.questions[qids[i]]
@@ -743,7 +737,7 @@ async def cram_answer(
 ):
     form = await request.form()
     ids = str(form.get("ids", ""))
-    qids = _cram_ids(bank, ids)
+    qids = question_ids(bank, ids, cram.MAX_CRAM, "cram set")
     raw = {k: str(form.get(k, "")) for k in ("i", "again", "rating", "duration_ms")}
     # Filled in by JS (time from showing the card to grading); empty without JS.
     try:
@@ -767,7 +761,7 @@ def cram_done(
     ids: CramIds,
     again: Annotated[int, Query(ge=0, le=cram.MAX_CRAM)] = 0,
 ):
-    qids = _cram_ids(bank, ids)
+    qids = question_ids(bank, ids, cram.MAX_CRAM, "cram set")
     return render(
         request,
         "cram_done.html",

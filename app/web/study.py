@@ -45,10 +45,11 @@ api = APIRouter(
 Ids = Annotated[str, Query(max_length=quiz.MAX_QUESTIONS * 81, pattern=r"^[a-z0-9,-]+$")]
 
 
-def _ids(bank, raw: str) -> list[str]:
+def question_ids(bank, raw: str, limit: int = quiz.MAX_QUESTIONS, what: str = "quiz") -> list[str]:
+    """The question ids a quiz, interview or cram set carries in its URL: 1..limit known ids."""
     ids = [i for i in raw.split(",") if i]
-    if not ids or len(ids) > quiz.MAX_QUESTIONS or any(i not in bank.questions for i in ids):
-        raise HTTPException(404, "unknown question in this quiz")
+    if not ids or len(ids) > limit or any(i not in bank.questions for i in ids):
+        raise HTTPException(404, f"unknown question in this {what}")
     return ids
 
 
@@ -139,7 +140,7 @@ def quiz_question(
     a: Answers = "",
 ):
     """Question ``i``; once it is answered (``a`` has an entry for it), its feedback."""
-    qids = _ids(bank, ids)
+    qids = question_ids(bank, ids)
     answers = _parse_answers(a, qids)
     if i >= len(qids):
         return RedirectResponse(f"/quiz/done?ids={ids}&a={_format_answers(answers)}", 303)
@@ -183,7 +184,7 @@ async def quiz_answer(
     now: NowDep,
 ) -> RedirectResponse:
     form = QuizStepForm.parse(await request.form())
-    qids = _ids(bank, form.ids)
+    qids = question_ids(bank, form.ids)
     answers = _parse_answers(form.a, qids)
     if not 0 <= form.i < len(qids) or form.i > len(answers):
         raise HTTPException(422, "question index out of range")
@@ -200,7 +201,7 @@ async def quiz_answer(
 @router.get("/quiz/done", response_class=HTMLResponse)
 def quiz_done(request: Request, bank: BankDep, lang: LangDep, ids: Ids, a: Answers = ""):
     """The score, counted from the answers; each question marked right or missed, with a link."""
-    qids = _ids(bank, ids)
+    qids = question_ids(bank, ids)
     answers = _parse_answers(a, qids)
     marks = _quiz_score(bank, qids, answers)
     rows = [
@@ -311,7 +312,7 @@ def mock_question(
     started: Started = None,
     t: Blob = "",
 ):
-    qids = _ids(bank, ids)
+    qids = question_ids(bank, ids)
     answers = unpack_answers(t)
     if i >= len(qids):
         return RedirectResponse(
@@ -344,7 +345,7 @@ def mock_question(
 
 def _advance(bank, now, ids, seconds, i, answers, elapsed, started, answer) -> str:
     """Where "next" leads: the next question, or self-grading after the last one."""
-    qids = _ids(bank, ids)
+    qids = question_ids(bank, ids)
     if not 0 <= i < len(qids):
         raise HTTPException(422, "question index out of range")
     answers = (list(answers[:i]) + [""] * i)[:i] + [answer[:4000]]
@@ -396,7 +397,7 @@ def mock_grade_page(
     elapsed: Elapsed = [],  # noqa: B006
     t: Blob = "",
 ):
-    qids = _ids(bank, ids)
+    qids = question_ids(bank, ids)
     answers = unpack_answers(t)
     items = [
         {
@@ -420,7 +421,7 @@ async def mock_grade(
 ):
     form = MockGradeForm.parse(await request.form())
     ids, elapsed = form.ids, form.elapsed
-    qids = _ids(bank, ids)
+    qids = question_ids(bank, ids)
     hits = []
     for qid in qids:
         total = len(bank.questions[qid].key_points.en)
@@ -446,7 +447,7 @@ def mock_done(
 ):
     """The interview's summary: key points hit per question, the grade each became, and the
     topics whose key points were not all covered, least covered first."""
-    qids = _ids(bank, ids)
+    qids = question_ids(bank, ids)
     counts = [int(h) for h in hits.split(",") if h]
     results, rows = [], []
     for k, qid in enumerate(qids):

@@ -57,7 +57,13 @@ class Settings(BaseSettings):
         description="The host's pool supervisor; `serve` sets it for its workers. Unset: this "
         "process starts its own pool on first use.",
     )
-    compute_workers: int = Field(default=2, ge=1, le=64, description="Worker processes.")
+    compute_workers: int = Field(default=2, ge=1, le=64, description="Most worker processes.")
+    compute_warm_workers: int = Field(
+        default=1, ge=1, le=64, description="Workers waiting while nobody computes."
+    )
+    compute_idle_retire_s: float = Field(
+        default=10.0, gt=0, le=3600, description="Idle seconds after jobs before a fresh fork."
+    )
     demo_threads: int = Field(default=1, ge=1, le=64, description="torch threads per job.")
     compute_timeout_s: float = Field(default=20.0, gt=0, le=600, description="Wall clock per demo.")
     compute_memory_mb: int = Field(default=768, ge=64, description="Memory a worker may add.")
@@ -102,6 +108,8 @@ class Settings(BaseSettings):
     def pool_limits(self) -> PoolLimits:
         return PoolLimits(
             workers=self.compute_workers,
+            warm_workers=self.compute_warm_workers,
+            idle_retire_s=self.compute_idle_retire_s,
             threads=self.demo_threads,
             job_timeout_s=self.compute_timeout_s,
             worker_memory_mb=self.compute_memory_mb,

@@ -50,3 +50,12 @@ def segfault(p: Nothing, seed: int) -> DemoResult:
 @register("test-pid", title=_T, description=_T, params=Nothing)
 def pid(p: Nothing, seed: int) -> DemoResult:
     return DemoResult(conclusion=L(zh=str(os.getpid()), en=str(os.getpid())))
+
+
+@register("test-modules", title=_T, description=_T, params=Nothing)
+def modules(p: Nothing, seed: int) -> DemoResult:
+    """The modules a worker holds before its job imports anything."""
+    import sys
+
+    names = " ".join(sorted(m for m in sys.modules if "." not in m))
+    return DemoResult(conclusion=L(zh=names, en=names))

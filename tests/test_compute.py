@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -160,3 +161,43 @@ def test_workers_yield_the_cpu_to_the_web_side(pool):
     stat = Path(f"/proc/{pid}/stat").read_text()
     nice = int(stat.rsplit(")", 1)[1].split()[16])
     assert nice == PoolLimits().nice == 10
+
+
+def test_the_pool_forks_a_second_worker_under_load_and_hands_it_back_when_idle():
+    p = ComputePool(
+        PoolLimits(workers=2, warm_workers=1, idle_retire_s=0.5, cache_mb=0),
+        extra_modules=("tests.compute_demos",),
+    )
+    try:
+        p.start()
+        assert stats(p)["live"] == 1  # idle: one warm worker, not the most allowed
+        with ThreadPoolExecutor(1) as ex:
+            slow = ex.submit(p.submit_sync, job("test-sleep", seed=1, seconds=5.0))
+            while stats(p)["pending"] == 0:
+                time.sleep(0.02)
+            # Answered by a second worker forked for it, while the first still sleeps.
+            second = pid_of(p)
+            assert not slow.done()
+            assert stats(p)["live"] == 2
+            assert slow.result().error is None
+        first = json.loads(p.submit_sync(job("test-pid", seed=2)).result_json)["conclusion"]
+        deadline = time.monotonic() + 15
+        while stats(p)["retired_idle"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # Both workers that ran jobs were retired after idling; one fresh fork waits.
+        assert stats(p)["retired_idle"] >= 2 and stats(p)["live"] == 1
+        assert pid_of(p) not in {second, int(first["en"])}
+    finally:
+        p.close()
+
+
+def test_a_fresh_worker_inherits_what_torch_imports_on_first_check():
+    # torch._check (nn.MultiheadAttention's mask checks, optimizers) imports sympy on first use:
+    # ~0.4 s in the first demo of every fresh worker and in every drill's sandboxed child, unless
+    # the supervisor imported it before forking. A pool of its own: its worker has run nothing.
+    fresh = ComputePool(PoolLimits(workers=1, cache_mb=0), extra_modules=("tests.compute_demos",))
+    try:
+        held = fresh.submit_sync(job("test-modules", seed=3)).result_json
+    finally:
+        fresh.close()
+    assert {"sympy", "mpmath"} <= set(json.loads(held)["conclusion"]["en"].split())

@@ -8,11 +8,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class PoolLimits(BaseModel):
-    """Defaults fit a 2-core, 2 GB VPS: two workers of at most ~1 GB each, one torch thread each."""
+    """Defaults fit a 2-core, 2 GB VPS: up to two workers of at most ~1 GB each, one torch thread
+    each, one of them waiting while nobody computes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    workers: int = Field(2, ge=1, le=64, description="Worker processes (each imports torch once).")
+    workers: int = Field(2, ge=1, le=64, description="Most worker processes at once.")
+    warm_workers: int = Field(
+        1, ge=1, le=64, description="Workers kept forked and waiting while the pool is idle."
+    )
+    idle_retire_s: float = Field(
+        10.0, gt=0, le=3600, description="A worker idle this long after jobs is replaced fresh."
+    )
     threads: int = Field(1, ge=1, le=64, description="torch threads per job.")
     nice: int = Field(
         10, ge=0, le=19, description="Workers' CPU niceness: the web side wins the cores."

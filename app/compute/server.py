@@ -8,6 +8,11 @@ Bounds on every job: a queue bound (``busy`` at once when full: the web answers 
 a wall-clock timeout (the worker is SIGKILLed and replaced, not abandoned), the worker's address
 space (an allocation past it fails that job alone), recycling after N jobs or past an RSS limit.
 A worker that dies for any reason is replaced and its job answered with a clear error.
+
+The pool is elastic: ``warm_workers`` wait idle, more are forked (milliseconds: the parent is
+warm) while jobs queue, up to ``workers``; a worker that has run jobs and then sat idle for
+``idle_retire_s`` is retired and the warm count topped up with fresh forks, so memory a burst of
+heavy jobs left behind is handed back within seconds of the burst's end.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import hashlib
 import importlib
 import json
@@ -74,6 +80,7 @@ class Worker:
         self.pid = pid
         self.sock = sock
         self.jobs = 0
+        self.idle_since = time.monotonic()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -113,10 +120,19 @@ class Supervisor:
         self.cache = ResultCache(limits.cache_mb * 2**20)
         self.idle: asyncio.Queue[Worker] = asyncio.Queue()
         self.pending = 0  # jobs running or waiting for a worker
-        self.stats = {"jobs": 0, "replaced": 0, "busy": 0, "timeouts": 0, "crashes": 0}
+        self.live = 0  # workers forked and not yet killed
+        self.stats = {
+            "jobs": 0,
+            "replaced": 0,
+            "retired_idle": 0,
+            "busy": 0,
+            "timeouts": 0,
+            "crashes": 0,
+        }
 
     # ---- workers -------------------------------------------------------------------------
     async def spawn(self) -> None:
+        self.live += 1  # counted before the first await: concurrent jobs must not over-fork
         parent, child = socket.socketpair()
         pid = os.fork()
         if pid == 0:  # the worker: never returns into the supervisor's event loop
@@ -133,18 +149,46 @@ class Supervisor:
         child.close()
         w = Worker(pid, parent)
         await w.connect()
-        await self.idle.put(w)
+        self.idle.put_nowait(w)
+
+    def wanted(self) -> int:
+        """Workers the pool should have now: the warm ones, plus one per job in flight."""
+        return min(self.limits.workers, max(self.limits.warm_workers, self.pending))
 
     async def retire(self, w: Worker) -> None:
         w.kill()
+        self.live -= 1
         self.stats["replaced"] += 1
-        await self.spawn()
+        if self.live < self.wanted():
+            await self.spawn()
+
+    async def reap_idle(self) -> None:
+        """Retire workers that ran jobs and then idled ``idle_retire_s``; top up the warm ones."""
+        while True:
+            await asyncio.sleep(min(1.0, self.limits.idle_retire_s / 2))
+            now = time.monotonic()
+            keep = []
+            while not self.idle.empty():
+                w = self.idle.get_nowait()
+                stale = now - w.idle_since >= self.limits.idle_retire_s
+                if stale and (w.jobs or self.live > self.limits.warm_workers):
+                    w.kill()
+                    self.live -= 1
+                    self.stats["retired_idle"] += 1
+                else:
+                    keep.append(w)
+            for w in keep:
+                self.idle.put_nowait(w)
+            while self.live < self.wanted():
+                await self.spawn()
 
     # ---- jobs ----------------------------------------------------------------------------
     async def run(self, msg: dict, on_progress: Callable[[dict], None] | None = None) -> JobReply:
         kind = msg.get("kind")
         if kind == "stats":
-            return JobReply(result_json=json.dumps(self.stats | {"pending": self.pending}))
+            return JobReply(
+                result_json=json.dumps(self.stats | {"pending": self.pending, "live": self.live})
+            )
         job: DemoJob | DrillJob | FitJob
         if kind == "drill":
             job = DrillJob.model_validate(msg)
@@ -182,6 +226,8 @@ class Supervisor:
             timeout = job.timeout_s
         else:
             timeout = self.limits.job_timeout_s
+        if self.idle.empty() and self.live < self.wanted():
+            await self.spawn()
         w = await self.idle.get()
         while not w.alive():  # died while idle (e.g. the kernel's OOM killer): not this job's fault
             self.stats["crashes"] += 1
@@ -206,7 +252,8 @@ class Supervisor:
         if w.jobs >= self.limits.recycle_after_jobs or rss > self.limits.recycle_rss_mb:
             await self.retire(w)
         else:
-            await self.idle.put(w)
+            w.idle_since = time.monotonic()
+            self.idle.put_nowait(w)
         return JobReply.model_validate(raw)
 
     # ---- serving -------------------------------------------------------------------------
@@ -233,6 +280,11 @@ def _preload(extra_modules: list[str]) -> None:
     """What every worker inherits warm: torch, the demo registry, the drill harness."""
     import torch  # noqa: F401
 
+    # torch._check (behind nn.MultiheadAttention's mask checks, optimizers, much of torch's Python
+    # code) imports torch.fx's symbolic shapes, and with them sympy and mpmath: ~0.4 s on first
+    # use, in every fresh worker and in every drill's sandboxed child. Once here, for all of them.
+    importlib.import_module("torch.fx.experimental.symbolic_shapes")
+
     from app.demos import load_all
 
     load_all()
@@ -257,9 +309,13 @@ async def _watch_parent(ppid: int) -> None:
 async def main_async(sock_path: Path, limits: PoolLimits, extra: list[str]) -> None:
     ppid = os.getppid()
     _preload(extra)
+    # Out of the collector's sight: a collection would touch every object's header and unshare
+    # the pages the forked workers share with us.
+    gc.freeze()
     sup = Supervisor(limits)
-    for _ in range(limits.workers):
+    for _ in range(limits.warm_workers):
         await sup.spawn()
+    reaper = asyncio.create_task(sup.reap_idle())
     with contextlib.suppress(FileNotFoundError):
         sock_path.unlink()
     server = await asyncio.start_unix_server(sup.client, path=str(sock_path))
@@ -274,6 +330,7 @@ async def main_async(sock_path: Path, limits: PoolLimits, extra: list[str]) -> N
     async with server:
         await stop.wait()
     watcher.cancel()
+    reaper.cancel()
     while not sup.idle.empty():
         sup.idle.get_nowait().kill()
     with contextlib.suppress(FileNotFoundError):

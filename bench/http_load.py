@@ -27,6 +27,12 @@ history named is the one each server starts from.
 The compute pool (demos, drills) is not started: these endpoints never use it, and its torch
 import would compete for the cores. Cold start is measured separately, with the pool, as
 ``transformer-quiz serve`` runs in production.
+
+Profile. ``--profile DIR`` also samples each app worker with py-spy (``record --nonblocking --gil
+--format raw``: only the thread holding the GIL, so idle threads and the loop's wait are left
+out, and so is SQLite's own work, done with the GIL released) during every timed run, writes the
+raw stacks to DIR, and prints where the samples fall by bucket (``profile_buckets``);
+bench/PROFILE.md is made from it.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 from bench.seed import HISTORIES  # noqa: E402
 
 PY = sys.executable
+PY_SPY = str(Path(PY).with_name("py-spy"))
 TICK = os.sysconf("SC_CLK_TCK")
 ENDPOINTS = ("next", "review")
 BACKENDS = ("sqlite", "postgres")
@@ -310,10 +317,26 @@ def measure(
     seconds: int,
     wrk_cpu: str | None,
     pg: Postgres | None,
+    profile: Path | None = None,
 ) -> Run:
+    spy = None
+    if profile is not None:  # every worker (the supervisor only waits), appended to one file
+        out = profile / f"{srv.name}-{path.strip('/').replace('/', '-')}-c{conc}.raw"
+        spy = [
+            subprocess.Popen(
+                [PY_SPY, "record", "--nonblocking", "--gil", "--format", "raw", "--rate", "250"]
+                + ["--duration", str(seconds), "--pid", str(pid), "-o", f"{out}.{pid}"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for pid in srv.pids[1:] or srv.pids
+        ]
+        time.sleep(0.3)  # py-spy attaches
     c0, d0 = cpu_ticks(srv.pids), cpu_ticks(pg.pids() if pg else [])
     r = wrk(srv.url + path, script, conc, seconds, wrk_cpu)
     c1, d1 = cpu_ticks(srv.pids), cpu_ticks(pg.pids() if pg else [])
+    for proc in spy or ():
+        proc.wait()
     n = max(1, r["requests"])
     errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
     return Run(
@@ -341,6 +364,7 @@ class Options:
     endpoints: list[str]
     variants: dict[str, Path]
     cold_starts: int
+    profile: Path | None = None
 
 
 def placement(workers: int) -> tuple[str | None, str | None, str]:
@@ -476,6 +500,7 @@ def run_backend(
                         run = measure(
                             srv, url_path(key, ep), scripts[(key, ep)], conc, opts.seconds,
                             gen_cpu, pg if key[0] != "bare" else None,
+                            opts.profile if key[0] != "bare" else None,
                         )  # fmt: skip
                         group[key].runs.append(run)
                 cells += group.values()
@@ -654,6 +679,84 @@ def bars(cells: list[Cell], bare: dict[tuple[str, int, str, int], Cell]) -> list
     return lines
 
 
+# ---- profile ---------------------------------------------------------------------------------
+
+# Where a sample goes. First, what the request was doing in our code: the first of these phases
+# any frame of the stack names (so the SQLAlchemy and driver work under a phase counts in it).
+APP_PHASES = (
+    (
+        "the user's cards: version read, cache, read + check",
+        r"^cards_by_question |^user_cards |^_load_cards |card_version",
+    ),
+    ("prefs row + Prefs (_member_prefs)", r"^_member_prefs |^for_request "),
+    ("new cards today (count)", r"^new_cards_today "),
+    ("day bounds, zones", r"^day_bounds |^extra_new_today |^local_today |^day_start "),
+    ("FSRS (preview, grade)", r"\(app/srs\.py"),
+    ("grade: statements + commit", r"^_submit_once |^write_turn "),
+    ("queue logic (next card, counts)", r"^next_card |^queue_counts |^_due_now "),
+    ("response models + JSON", r"model_dump_json|^card_out |^summary |BaseModel\.__init__"),
+    ("session open/close", r"^Session\.|^SessionTransaction|_ConnectionFairy|pool/impl"),
+    ("request body + ReviewIn", r"request_body|_validate_value|Request\.json|Request\.body"),
+    ("our endpoint, other", r"\(app/(services|study/|web/api|web/deps|web/auth|models)"),
+)
+# Otherwise the framework layer of the innermost frame that names one.
+FRAMEWORK_LAYERS = (
+    ("thread-pool hop (anyio)", r"anyio/|run_in_threadpool|to_thread|threading\.py"),
+    ("dependency solving (FastAPI)", r"solve_dependencies|dependencies/"),
+    ("middleware chain", r"[Mm]iddleware|_exception_handler|_body_limit|telemetry|web/security"),
+    ("routing (Starlette/FastAPI)", r"routing\.py|applications\.py"),
+    ("uvicorn HTTP protocol", r"uvicorn/|httptools|h11"),
+    ("event loop (uvloop/asyncio)", r"asyncio|uvloop|Runner\.run"),
+    ("SQLAlchemy (partial stack)", r"sqlalchemy"),
+)
+
+
+def profile_buckets(raw: list[tuple[list[str], int]]) -> dict[str, int]:
+    """Samples by bucket, from py-spy raw stacks (frames root first)."""
+    import re
+
+    out: dict[str, int] = {}
+    for frames, n in raw:
+        name = next((b for b, rx in APP_PHASES if any(re.search(rx, f) for f in frames)), None)
+        if name is None:
+            name = "other"
+            for f in reversed(frames):
+                hit = next((b for b, rx in FRAMEWORK_LAYERS if re.search(rx, f)), None)
+                if hit is not None:
+                    name = hit
+                    break
+        out[name] = out.get(name, 0) + n
+    return out
+
+
+def read_raw(path: Path) -> list[tuple[list[str], int]]:
+    out = []
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if stack and n.isdigit():  # a frame with a newline in it breaks its line: dropped
+            out.append((stack.split(";"), int(n)))
+    return out
+
+
+def profile_report(folder: Path) -> str:
+    """One table per server and endpoint: the share of samples in each bucket."""
+    groups: dict[str, list[tuple[list[str], int]]] = {}
+    for f in sorted(folder.glob("*.raw.*")):
+        key = f.name.split(".raw.")[0].rsplit("-c", 1)[0]
+        groups.setdefault(key, []).extend(read_raw(f))
+    lines = ["## Profile (py-spy --gil, share of samples)", ""]
+    for key, raw in groups.items():
+        b = profile_buckets(raw)
+        total = sum(b.values()) or 1
+        lines += [f"{key}: {total} samples", ""]
+        lines += [
+            f"| {100 * n / total:5.1f}% | {name} |"
+            for name, n in sorted(b.items(), key=lambda x: -x[1])
+        ]
+        lines.append("")
+    return "\n".join(lines)
+
+
 def parse(argv: list[str] | None = None) -> Options:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a short development run")
@@ -673,6 +776,7 @@ def parse(argv: list[str] | None = None) -> Options:
         metavar="NAME=DIR",
         help="serve the app from this checkout too (repeatable; default: this one as 'app')",
     )
+    ap.add_argument("--profile", metavar="DIR", help="py-spy the app workers; raw stacks to DIR")
     a = ap.parse_args(argv)
     q = a.quick
 
@@ -691,6 +795,7 @@ def parse(argv: list[str] | None = None) -> Options:
         endpoints=csv(a.endpoints, "next,review"),
         variants=variants or {"app": ROOT},
         cold_starts=a.cold_starts if a.cold_starts is not None else (1 if q else 3),
+        profile=Path(a.profile).resolve() if a.profile else None,
     )
 
 
@@ -707,6 +812,10 @@ def main(argv: list[str] | None = None) -> None:
     qids = sorted(load_bank(first / "questions").questions)
     workdir = Path(tempfile.mkdtemp(prefix="tq-bench-http-"))
     log = workdir / "servers.log"
+    if opts.profile is not None:
+        if not Path(PY_SPY).exists():
+            sys.exit(f"--profile needs py-spy: {PY} -m pip install py-spy")
+        opts.profile.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     cells: list[Cell] = []
     cold: dict[str, list[float]] = {}
@@ -736,6 +845,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         elapsed = time.perf_counter() - t0
         print(report(cells, opts, cold))
+        if opts.profile is not None:
+            print(profile_report(opts.profile))
         print(f"\n{elapsed:.0f} s for the whole run.")
         if ok:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -65,34 +65,33 @@ def serve(
     from app.main import load_checked_bank, preload_bank
 
     settings = get_settings()
-    try:
-        bank = load_checked_bank(settings.questions_dir)  # fail before binding a port
-    except BankError as e:
-        typer.echo(f"The question bank is broken; not starting.\n{e}", err=True)
-        raise typer.Exit(1) from None
-    preload_bank(settings.questions_dir, bank)
-    migrate(make_engine(settings))
-    # Migrated once here; workers must not race each other doing it again.
-    os.environ["TQ_MIGRATE_ON_START"] = "false"
-    # Several workers: one compute pool for the host, shared by all of them; it starts importing
-    # torch now, while uvicorn binds, and the workers find it by its socket (it exits when we
-    # do). One worker owns its pool itself and starts it once the port answers: torch's import
-    # (seconds of CPU) then no longer competes with the worker's own start.
+    # One compute pool for the host, shared by every worker, launched first: its supervisor
+    # imports torch (~1.5 s of one core) while this process loads the bank, migrates and binds on
+    # the other, so the first demo rarely waits. The workers find it by its socket; it exits when
+    # we do. A --reload child owns a pool of its own (the reloader restarts it with the code).
     pool = None
-    n_workers = workers or settings.workers
-    if settings.compute_socket is None and n_workers > 1:
+    if settings.compute_socket is None and not reload:
         from app.compute.client import ComputePool
 
         pool = ComputePool(settings.pool_limits)
         os.environ["TQ_COMPUTE_SOCKET"] = str(pool.launch())
-        get_settings.cache_clear()  # a worker in this process must read the socket too
+        get_settings.cache_clear()  # the app built in this process must read the socket too
     try:
+        try:
+            bank = load_checked_bank(settings.questions_dir)  # fail before binding a port
+        except BankError as e:
+            typer.echo(f"The question bank is broken; not starting.\n{e}", err=True)
+            raise typer.Exit(1) from None
+        preload_bank(settings.questions_dir, bank)
+        migrate(make_engine(settings))
+        # Migrated once here; workers must not race each other doing it again.
+        os.environ["TQ_MIGRATE_ON_START"] = "false"
         uvicorn.run(
             "app.main:create_app",
             factory=True,
             host=host or settings.host,
             port=port or settings.port,
-            workers=n_workers,
+            workers=workers or settings.workers,
             reload=reload,
             proxy_headers=True,
             access_log=settings.access_log,

@@ -154,6 +154,18 @@ class CardState(SQLModel, table=True):
     buried_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class CardVersion(SQLModel, table=True):
+    """How many times a user's cards changed: bumped by triggers on card_state (migration 0009;
+    a table made without them would be trusted wrongly, so only the migrations make it). Workers
+    cache a user's cards under it (app/services.py, ``cards_by_question``). No foreign key: the
+    row outlives its user, so a version is never handed out twice."""
+
+    __tablename__ = "card_version"
+
+    user_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = Field(sa_type=sa.BigInteger)
+
+
 # ---- what a stored card may hold ----------------------------------------------------------------
 # FSRS's own invariants (fsrs.scheduler: stability >= STABILITY_MIN = 0.001, difficulty in [1, 10],
 # a Learning or Relearning card has a step, a Review card none, Review and Relearning need both

@@ -5,16 +5,21 @@ Routes stay thin: they parse input, call one function here, and render what it r
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import json
 import random
+import threading
 import time
-from collections.abc import Container, Mapping, Sequence
+import weakref
+from collections import OrderedDict
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy import Engine, bindparam, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
@@ -32,6 +37,7 @@ from app.models import (
     STABILITY_MAX,
     STABILITY_MIN,
     CardState,
+    CardVersion,
     ReviewLog,
     User,
 )
@@ -87,11 +93,11 @@ def _snapshot_json(s: CardSnapshot | None, row: AnyCard | None) -> str | None:
     )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class CardRow:
     """One card_state row as plain values: what the queue, the counters and the pages read of a
-    card (the same attribute names as CardState). Never written back; grading and holds load the
-    one row they change through the ORM."""
+    card (the same attribute names as CardState). Frozen: a worker's card cache hands the same
+    rows to every request of the user."""
 
     id: int
     user_id: int
@@ -161,14 +167,116 @@ def plainly_valid(
     )
 
 
-def cards_by_question(session: Session, user_id: int) -> dict[str, CardRow]:
-    """Every card of the user by question (or drill card) id, as plain values."""
-    out: dict[str, CardRow] = {}
+class CardMap(dict[str, CardRow]):
+    """A user's cards by question (or drill card) id, read-only: one instance is shared by every
+    request of the user until their cards change. ``by_due``: the seen cards that are not
+    suspended, soonest due first (the queue's candidates; a bury is checked when used)."""
+
+    __slots__ = ("version", "by_due", "_dues")
+
+    def __init__(self, rows: Iterable[CardRow], version: int | None = None) -> None:
+        super().__init__((r.question_id, r) for r in rows)
+        self.version = version
+        self.by_due = tuple(
+            sorted((r.due, r.question_id) for r in self.values() if r.reps and not r.suspended)
+        )
+        self._dues = [d for d, _ in self.by_due]
+
+    def due_prefix(self, now: datetime) -> tuple[tuple[datetime, str], ...]:
+        """The ``by_due`` entries due at ``now``."""
+        return self.by_due[: bisect.bisect_right(self._dues, now)]
+
+    def _refuse(self, *_a: object, **_k: object) -> None:
+        raise TypeError("a CardMap is shared between requests: copy it (dict(cards)) to change it")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse  # type: ignore[assignment]
+
+
+_V = CardVersion.__table__
+_VERSION_OF = sa_select(
+    sa_select(_V.c.version).where(_V.c.user_id == bindparam("user_id")).scalar_subquery()
+)
+# PostgreSQL: and whether this transaction has written (then its version may yet roll back).
+_VERSION_OF_PG = sa_select(
+    sa_select(_V.c.version).where(_V.c.user_id == bindparam("user_id")).scalar_subquery(),
+    func.txid_current_if_assigned(),
+)
+CARD_CACHE_USERS = 512
+
+
+class _CardCache:
+    """One engine's (database's) users' cards in this worker, least recently used out."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.maps: OrderedDict[int, CardMap] = OrderedDict()
+
+    def get(self, user_id: int, version: int) -> CardMap | None:
+        with self.lock:
+            got = self.maps.get(user_id)
+            if got is None or got.version != version:
+                return None
+            self.maps.move_to_end(user_id)
+            return got
+
+    def put(self, user_id: int, cards: CardMap) -> None:
+        with self.lock:
+            old = self.maps.get(user_id)
+            # A slower reader must not put back an older version than one already there.
+            if old is None or (old.version or 0) <= (cards.version or 0):
+                self.maps[user_id] = cards
+                self.maps.move_to_end(user_id)
+            while len(self.maps) > CARD_CACHE_USERS:
+                self.maps.popitem(last=False)
+
+
+_CARD_CACHES: weakref.WeakKeyDictionary[Engine, _CardCache] = weakref.WeakKeyDictionary()
+
+
+def _card_version(session: Session, user_id: int) -> int | None:
+    """The user's card version, or None where it cannot be trusted for a cache: this
+    transaction has written (what it sees may never commit), or the database has no triggers.
+    A user whose cards never changed has version 0."""
+    conn = session.connection()
+    name = conn.dialect.name
+    if name == "sqlite":
+        # pysqlite opens a transaction only for a write: one that is open has written.
+        if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            return None
+        return conn.execute(_VERSION_OF, {"user_id": user_id}).scalar() or 0
+    if name == "postgresql":
+        version, txid = conn.execute(_VERSION_OF_PG, {"user_id": user_id}).one()
+        return None if txid is not None else version or 0
+    return None
+
+
+def cards_by_question(session: Session, user_id: int) -> CardMap:
+    """Every card of the user by question (or drill card) id, as plain values, read-only.
+
+    Read from the database once per change of the user's cards: each worker keeps the last map
+    it read per user with the card version it read first (migration 0009's triggers bump it on
+    any change, from any process), so a request costs one indexed select while nothing changed.
+    The version is read before the cards, so a map is never older than its version."""
+    version = _card_version(session, user_id)
+    engine = session.get_bind()
+    cache = _CARD_CACHES.get(engine) if version is not None else None  # type: ignore[arg-type]
+    if cache is not None:
+        got = cache.get(user_id, version)  # type: ignore[arg-type]
+        if got is not None:
+            return got
+    cards = CardMap(_read_cards(session, user_id), version)
+    if version is not None:
+        if cache is None:
+            cache = _CARD_CACHES.setdefault(engine, _CardCache())  # type: ignore[arg-type]
+        cache.put(user_id, cards)
+    return cards
+
+
+def _read_cards(session: Session, user_id: int) -> Iterable[CardRow]:
     for r in session.connection().execute(_CARDS_OF_USER, {"user_id": user_id}):
         card = _card_row(session, r)
         if card is not None:
-            out[card.question_id] = card
-    return out
+            yield card
 
 
 def _start_of_day(now: datetime) -> datetime:
@@ -285,13 +393,8 @@ def next_card(
     exclude = exclude or set()
     # ``cards`` / ``new_today`` may be passed in by a caller that also needs them (one read each).
     cards = cards if cards is not None else cards_by_question(session, user_id)
-    due = [
-        (cards[q.id].due, q.id)
-        for q in pool
-        if q.id not in exclude and _is_due(cards.get(q.id), now)
-    ]
-    if due:
-        qid = min(due)[1]
+    qid = _most_overdue(cards, pool, bank if questions is None else None, exclude, now)
+    if qid is not None:
         return QueueItem(bank.questions[qid], cards[qid])
     since = since or _start_of_day(now)
     in_pool = {q.id for q in pool}
@@ -307,6 +410,30 @@ def next_card(
             if q.id not in exclude and _is_new(c) and (c is None or _available(c, now)):
                 return QueueItem(q, None)
     return None
+
+
+def _most_overdue(
+    cards: Mapping[str, AnyCard],
+    pool: list[Question],
+    bank: Bank | None,
+    exclude: Container[str],
+    now: datetime,
+) -> str | None:
+    """The id of the most overdue card in ``pool`` (``bank``: the pool is the whole bank), the
+    earliest due then the smallest id. A CardMap's due order makes it a walk over the cards due,
+    from the first; otherwise every question of the pool is looked at."""
+    if isinstance(cards, CardMap):
+        in_pool: Container[str] = bank.questions if bank is not None else {q.id for q in pool}
+        for _due, qid in cards.due_prefix(now):
+            if qid in in_pool and qid not in exclude and _available(cards[qid], now):
+                return qid
+        return None
+    due = [
+        (cards[q.id].due, q.id)
+        for q in pool
+        if q.id not in exclude and _is_due(cards.get(q.id), now)
+    ]
+    return min(due)[1] if due else None
 
 
 def _is_early(row: AnyCard | None, now: datetime, since: datetime) -> bool:
@@ -392,8 +519,13 @@ def queue_counts(
 ) -> tuple[int, int]:
     """(due now, new cards still allowed today)."""
     cards = cards if cards is not None else cards_by_question(session, user_id)
-    due = sum(1 for qid in bank.questions if _is_due(cards.get(qid), now))
-    unseen = sum(1 for qid in bank.questions if _is_new(cards.get(qid)))
+    qs = bank.questions
+    if isinstance(cards, CardMap):  # the cards due, and the seen ones, not the whole bank
+        due = sum(1 for _d, q in cards.due_prefix(now) if q in qs and _available(cards[q], now))
+        unseen = len(qs) - sum(1 for q, c in cards.items() if c.reps and q in qs)
+    else:
+        due = sum(1 for qid in qs if _is_due(cards.get(qid), now))
+        unseen = sum(1 for qid in qs if _is_new(cards.get(qid)))
     if new_today is None:
         new_today = new_cards_today(session, user_id, now, since=since)
     left = max(0, new_per_day - new_today)
@@ -518,8 +650,7 @@ def _submit_once(
         res = conn.execute(_UPDATE_CARD, {"b_id": row.id, "b_reps": row.reps, **values})
         if res.rowcount != 1:
             raise ConcurrentUpdate(question_id)
-        for key, value in values.items():
-            setattr(row, key, value)
+        row = dataclasses.replace(row, **values)  # type: ignore[arg-type]
     log = LogRow(
         id=0,
         user_id=user_id,

@@ -227,3 +227,119 @@ def test_a_naive_stamp_from_postgresql_reads_as_the_same_time_in_utc():
     naive = datetime(2026, 1, 5, 9, 0, 0, 123456)
     assert process(naive) == naive.replace(tzinfo=UTC)
     assert process(naive).tzinfo is UTC and process(None) is None
+
+
+# ---- the per-worker card cache (migration 0009's card_version) -----------------------------
+
+
+def _card_reads(engine) -> tuple[list[str], object]:
+    """The statements that read a user's whole card list, as they reach the driver."""
+    seen: list[str] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        if "FROM card_state" in statement and "card_state.question_id =" not in statement:
+            seen.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", grab)
+    return seen, grab
+
+
+def test_next_card_reads_the_cards_again_only_after_they_change(client, app):
+    client.post("/api/reviews", json={"question_id": "alpha-two", "rating": 3})
+    client.get("/api/next")
+    engine = app.state.engine
+    seen, grab = _card_reads(engine)
+    try:
+        for _ in range(3):
+            assert client.get("/api/next").status_code == 200
+        assert seen == []  # one version read each, the cards from the worker's cache
+        client.post("/api/reviews", json={"question_id": "beta-one", "rating": 3})
+        client.get("/api/next")
+        client.get("/api/next")
+        assert len(seen) == 1
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", grab)
+
+
+def test_a_write_by_another_process_is_seen_on_the_next_request(client, app, settings, clock):
+    """Another worker, a script, an import: any change to card_state through any connection
+    bumps the version (triggers), so the next request reads the cards again."""
+    from app.db import make_engine
+
+    client.post("/api/reviews", json={"question_id": "alpha-two", "rating": 3})
+    clock.advance(days=30)
+    body = client.get("/api/next").json()
+    assert body["question"]["id"] == "alpha-two" and body["due_count"] == 1
+    other = make_engine(settings)  # its own pool: another worker's connections
+    try:
+        with other.begin() as c:
+            c.execute(text("UPDATE card_state SET suspended = :t"), {"t": True})
+        body = client.get("/api/next").json()
+        assert body["due_count"] == 0 and body["question"]["id"] != "alpha-two"
+        with other.begin() as c:
+            c.execute(text("DELETE FROM card_state"))
+        assert client.get("/api/cards/alpha-two").json()["state"] == "new"
+        assert client.get("/api/next").json()["new_left_today"] == 3
+    finally:
+        other.dispose()
+
+
+def test_a_write_that_rolls_back_never_reaches_the_cache(client, app):
+    client.post("/api/reviews", json={"question_id": "alpha-two", "rating": 3})
+    engine = app.state.engine
+    with Session(engine) as s:
+        s.execute(text("UPDATE card_state SET reps = 41"))
+        assert services.cards_by_question(s, 1)["alpha-two"].reps == 41  # its own write
+        s.rollback()
+    with Session(engine) as s:
+        assert services.cards_by_question(s, 1)["alpha-two"].reps == 1
+    # Another change later takes the version the rolled-back one had: the cards read again.
+    client.post("/api/reviews", json={"question_id": "alpha-two", "rating": 3})
+    with Session(engine) as s:
+        assert services.cards_by_question(s, 1)["alpha-two"].reps == 2
+
+
+def test_the_shared_cards_cannot_be_changed_by_a_request(client, app):
+    client.post("/api/reviews", json={"question_id": "alpha-two", "rating": 3})
+    with Session(app.state.engine) as s:
+        cards = services.cards_by_question(s, 1)
+    with Session(app.state.engine) as s:
+        assert services.cards_by_question(s, 1) is cards  # the cached map itself
+    with pytest.raises(TypeError):
+        cards["beta-one"] = cards["alpha-two"]
+    with pytest.raises(TypeError):
+        cards.pop("alpha-two")
+    with pytest.raises(AttributeError):  # frozen dataclass
+        cards["alpha-two"].reps = 9  # type: ignore[misc]
+    assert dict(cards)["alpha-two"].reps == 1
+
+
+def test_every_change_to_a_users_cards_bumps_only_their_version(app):
+    engine = app.state.engine
+    version = "SELECT version FROM card_version WHERE user_id = :u"
+    now = datetime(2026, 1, 5, 9, 0)
+    with engine.begin() as c:
+        for name in ("ada", "bob"):
+            c.execute(
+                text(
+                    'INSERT INTO "user" (username, is_admin, created_at, show_on_leaderboard)'
+                    " VALUES (:n, false, :at, true)"
+                ),
+                {"n": name, "at": now},
+            )
+        ada, bob = (
+            c.execute(text('SELECT id FROM "user" WHERE username = :n'), {"n": n}).scalar_one()
+            for n in ("ada", "bob")
+        )
+    seen = []
+    for stmt in (
+        "INSERT INTO card_state (user_id, question_id, state, due, reps, lapses, suspended)"
+        " VALUES (:u, 'q', 1, :at, 0, 0, false)",
+        "UPDATE card_state SET reps = 1 WHERE user_id = :u",
+        "DELETE FROM card_state WHERE user_id = :u",
+    ):
+        with engine.begin() as c:
+            c.execute(text(stmt), {"u": ada, "at": now})
+            seen.append(c.execute(text(version), {"u": ada}).scalar_one())
+            assert c.execute(text(version), {"u": bob}).scalar() is None
+    assert seen == sorted(seen) and len(set(seen)) == 3

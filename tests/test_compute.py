@@ -6,6 +6,7 @@ Each test talks to a real supervisor process with its own (tight) limits, as the
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -161,6 +162,7 @@ def test_workers_yield_the_cpu_to_the_web_side(pool):
     stat = Path(f"/proc/{pid}/stat").read_text()
     nice = int(stat.rsplit(")", 1)[1].split()[16])
     assert nice == PoolLimits().nice == 10
+    assert os.sched_getscheduler(pid) == os.SCHED_IDLE  # preempted as soon as the web side wakes
 
 
 def test_the_pool_forks_a_second_worker_under_load_and_hands_it_back_when_idle():

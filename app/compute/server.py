@@ -25,6 +25,7 @@ import hashlib
 import importlib
 import json
 import os
+import random
 import signal
 import socket
 import sys
@@ -204,7 +205,9 @@ class Supervisor:
             return JobReply(
                 error="busy",
                 message="the compute pool is full; try again in a moment",
-                retry_after_s=2,
+                # Spread out: clients refused together and told the same wait would all come
+                # back in the same instant, a burst the web side pays for each time.
+                retry_after_s=random.randint(1, 3),
             )
         self.pending += 1
         try:

@@ -124,6 +124,11 @@ def serve(sock: socket.socket, limits: PoolLimits) -> None:
     # cores to the web processes first (their p99 under a demo flood depends on it).
     with contextlib.suppress(OSError):
         os.nice(limits.nice)
+    # Nice alone still lets a busy worker delay a waking web process by a scheduler slice; the
+    # idle policy makes the kernel preempt a worker the moment a web process wants its core.
+    # (Jobs then run on what the web side leaves: a demo flood cannot slow a review.)
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     import torch
 
     torch.set_num_threads(limits.threads)

@@ -275,6 +275,10 @@ class Supervisor:
                 await writer.drain()
         except (ConnectionError, ProtocolError):
             pass
+        except asyncio.CancelledError:
+            # Shutting down with the client still connected. Ending quietly: asyncio's stream
+            # callback would print a traceback for a handler task left cancelled.
+            pass
         finally:
             writer.close()
 

@@ -245,9 +245,7 @@ def _reachable_by_others(path: str) -> bool:
 def _can_be_nobody() -> bool:
     # Only where Python itself stays reachable: an interpreter under /root (pyenv as root) would
     # leave nobody unable to import a single module that is not already loaded.
-    return os.geteuid() == 0 and all(
-        _reachable_by_others(p) for p in {sys.prefix, sys.base_prefix}
-    )
+    return os.geteuid() == 0 and all(_reachable_by_others(p) for p in {sys.prefix, sys.base_prefix})
 
 
 def _drop_to_nobody(workdir: str) -> bool:

@@ -155,4 +155,7 @@ def test_an_unknown_topic_names_its_line(tmp_drills):
     with pytest.raises(BankError) as e:
         load_drills(tmp_drills, None, known_topics={"masking"})
     (issue,) = [i for i in e.value.issues if i.file == f"{SAMPLE}/drill.yaml"]
-    assert (issue.line, issue.field) == (3, "topic") and "unknown topic 'attention'" in issue.message
+    assert (issue.line, issue.field) == (
+        3,
+        "topic",
+    ) and "unknown topic 'attention'" in issue.message

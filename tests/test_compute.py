@@ -193,7 +193,7 @@ def test_the_pool_forks_a_second_worker_under_load_and_hands_it_back_when_idle()
         p.close()
 
 
-def test_a_fresh_worker_inherits_what_torch_imports_on_first_check():
+def test_a_fresh_worker_inherits_what_torch_imports_on_first_use():
     # torch._check (nn.MultiheadAttention's mask checks, optimizers) imports sympy on first use:
     # ~0.4 s in the first demo of every fresh worker and in every drill's sandboxed child, unless
     # the supervisor imported it before forking. A pool of its own: its worker has run nothing.
@@ -202,4 +202,7 @@ def test_a_fresh_worker_inherits_what_torch_imports_on_first_check():
         held = fresh.submit_sync(job("test-modules", seed=3)).result_json
     finally:
         fresh.close()
-    assert {"sympy", "mpmath"} <= set(json.loads(held)["conclusion"]["en"].split())
+    held_names = set(json.loads(held)["conclusion"]["en"].split())
+    assert {"sympy", "mpmath"} <= held_names
+    # ... and what the drill harness's assert_close imports on first use (every drill's child).
+    assert "torch.distributed.tensor" in held_names

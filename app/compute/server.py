@@ -285,12 +285,17 @@ class Supervisor:
 
 def _preload(extra_modules: list[str]) -> None:
     """What every worker inherits warm: torch, the demo registry, the drill harness."""
-    import torch  # noqa: F401
+    import torch
 
     # torch._check (behind nn.MultiheadAttention's mask checks, optimizers, much of torch's Python
     # code) imports torch.fx's symbolic shapes, and with them sympy and mpmath: ~0.4 s on first
     # use, in every fresh worker and in every drill's sandboxed child. Once here, for all of them.
     importlib.import_module("torch.fx.experimental.symbolic_shapes")
+    # The drill harness compares with torch.testing.assert_close, which imports DTensor on first
+    # use to unwrap one (~0.15 s of every drill submission's fresh child).
+    importlib.import_module("torch.testing")
+    if torch.distributed.is_available():
+        importlib.import_module("torch.distributed.tensor")
 
     from app.demos import load_all
 

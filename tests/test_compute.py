@@ -206,3 +206,18 @@ def test_a_fresh_worker_inherits_what_torch_imports_on_first_use():
     assert {"sympy", "mpmath"} <= held_names
     # ... and what the drill harness's assert_close imports on first use (every drill's child).
     assert "torch.distributed.tensor" in held_names
+
+
+def test_a_gpu_asked_for_but_absent_fails_each_demo_with_the_reason_and_the_pool_lives():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: TQ_DEMO_DEVICE=cuda is simply honoured")
+    p = ComputePool(PoolLimits(workers=1, device="cuda", cache_mb=0))
+    try:
+        r = p.submit_sync(job("causal-mask", seed=1))
+        assert r.error == "failed" and "TQ_DEMO_DEVICE=cuda" in (r.message or "")
+        again = p.submit_sync(job("causal-mask", seed=2))
+        assert again.error == "failed" and stats(p)["replaced"] == 0
+    finally:
+        p.close()

@@ -132,7 +132,12 @@ def serve(sock: socket.socket, limits: PoolLimits) -> None:
     import torch
 
     torch.set_num_threads(limits.threads)
-    device = pick_device(limits.device)
+    # A device that is not there fails each demo with the reason, not the worker at start: a
+    # worker that died on arrival would only be forked again, and again.
+    try:
+        device, device_error = pick_device(limits.device), None
+    except RuntimeError as e:
+        device, device_error = "cpu", str(e)
     # Address space beyond what the warm parent already mapped: an allocation past it fails in
     # this job alone (MemoryError / torch's allocator error), the worker survives and is recycled.
     extra = limits.worker_memory_mb * 2**20
@@ -144,7 +149,10 @@ def serve(sock: socket.socket, limits: PoolLimits) -> None:
         msg = recv_frame(sock)
         if msg is None or msg.get("kind") == "exit":
             return
-        reply = handle(msg, limits, device, send=lambda frame: sock.sendall(encode(frame)))
+        if device_error is not None and msg.get("kind") not in ("drill", "fit"):
+            reply = JobReply(error="failed", message=device_error)
+        else:
+            reply = handle(msg, limits, device, send=lambda frame: sock.sendall(encode(frame)))
         if rss_mb() > base + 64:
             # A heavy job's freed tensors stay in glibc's heap (its mmap threshold grows with
             # big allocations): hand them back, so an idle pool shrinks after a flood.

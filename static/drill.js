@@ -32,7 +32,8 @@
         CM.keymap.of([{ key: "Mod-Enter", run: function () { run(); return true; } }, CM.indentWithTab]),
         CM.basicSetup,
         CM.python(),
-        CM.EditorView.contentAttributes.of({ "aria-label": area.labels && area.labels[0] ? area.labels[0].textContent : "code" }),
+        // The textarea's own label, in the page's language, names the editor for screen readers.
+        CM.EditorView.contentAttributes.of({ "aria-label": area.labels && area.labels[0] ? area.labels[0].textContent.trim() : document.title }),
       ],
     });
     area.hidden = true;

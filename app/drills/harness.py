@@ -8,12 +8,13 @@ A drill's ``tests.py`` imports the helpers below (also ``check_grads``, ``randn`
 
     from app.drills.harness import case, check, check_close, check_shape
 
-    @case("a worked 2×2 example", visible=True)
+    @case("a worked 2×2 example", zh="手算的 2×2 例子", visible=True)
     def worked_example(fn, ref):
         x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
         check_close(fn(x), ref(x), "output")
 
-``fn`` is the learner's entry function, ``ref`` the reference's. A check that fails raises
+Every case has an English name and a Chinese one (``zh``): the page shows the one in its own
+language, and the loader reports a case without ``zh``. ``fn`` is the learner's entry function, ``ref`` the reference's. A check that fails raises
 :class:`CheckFailed`, whose text the learner reads; any other exception is described by its type,
 its text and the ``<submission>`` lines it passed through, never by our own code.
 """
@@ -42,8 +43,19 @@ _CASE_ATTR = "__drill_case__"
 _SHOWN_VALUES = 6
 
 
-class CaseResult(BaseModel):
-    name: str
+class CaseName(BaseModel):
+    """A case's name in both languages. ``name_zh`` is optional on the wire: attempts stored
+    before it existed carry only ``name`` and must still render."""
+
+    name: str  # English; also the case's identity (unique within a drill)
+    name_zh: str | None = None
+
+    def label(self, lang: str) -> str:
+        """The name in ``lang`` (the interface's languages are zh and en), else the English."""
+        return self.name_zh if lang == "zh" and self.name_zh else self.name
+
+
+class CaseResult(CaseName):
     visible: bool
     passed: bool
     message: str
@@ -56,10 +68,10 @@ class Verdict(BaseModel):
     cases: list[CaseResult]
 
 
-class CaseInfo(BaseModel):
-    name: str
+class CaseInfo(CaseName):
     visible: bool
     source: str | None  # only for visible cases: hidden ones stay hidden
+    line: int | None = None  # of the @case decorator in tests.py, for the loader's reports
 
 
 class CheckFailed(AssertionError):
@@ -77,11 +89,13 @@ CaseFn = Callable[[Entry, Entry], None]
 # ---------------------------------------------------------------- helpers for tests.py
 
 
-def case(name: str, *, visible: bool = False) -> Callable[[CaseFn], CaseFn]:
-    """Mark ``def name(fn, ref) -> None`` as a test case; cases run in file order."""
+def case(name: str, *, zh: str | None = None, visible: bool = False) -> Callable[[CaseFn], CaseFn]:
+    """Mark ``def f(fn, ref) -> None`` as a test case named ``name`` (English) and ``zh``
+    (Chinese); cases run in file order. The loader requires ``zh``; the harness does not, so an
+    unfinished drill still runs."""
 
     def mark(fn: CaseFn) -> CaseFn:
-        setattr(fn, _CASE_ATTR, (name, visible))
+        setattr(fn, _CASE_ATTR, (name, zh, visible))
         return fn
 
     return mark
@@ -309,13 +323,13 @@ def _load(source: str, filename: str, name: str) -> dict[str, Any]:
     return module.__dict__
 
 
-def _cases(namespace: dict[str, Any]) -> list[tuple[str, bool, CaseFn]]:
+def _cases(namespace: dict[str, Any]) -> list[tuple[str, str | None, bool, CaseFn]]:
     found = [
         (*getattr(v, _CASE_ATTR), v)
         for v in namespace.values()
         if callable(v) and hasattr(v, _CASE_ATTR)
     ]
-    return sorted(found, key=lambda c: c[2].__code__.co_firstlineno)
+    return sorted(found, key=lambda c: c[3].__code__.co_firstlineno)
 
 
 def run_drill(*, submission: str, reference: str, tests: str, entry: str) -> Verdict:
@@ -344,7 +358,7 @@ def run_drill(*, submission: str, reference: str, tests: str, entry: str) -> Ver
         )
 
     results = []
-    for name, visible, run in cases:
+    for name, name_zh, visible, run in cases:
         t0 = time.perf_counter()
         try:
             # A submission that switched autograd off at import must not break the gradient cases.
@@ -357,7 +371,14 @@ def run_drill(*, submission: str, reference: str, tests: str, entry: str) -> Ver
             passed, message = False, _describe(e)
         ms = (time.perf_counter() - t0) * 1000
         results.append(
-            CaseResult(name=name, visible=visible, passed=passed, message=message, time_ms=ms)
+            CaseResult(
+                name=name,
+                name_zh=name_zh,
+                visible=visible,
+                passed=passed,
+                message=message,
+                time_ms=ms,
+            )
         )
     return Verdict(passed=all(r.passed for r in results), error=None, cases=results)
 
@@ -365,8 +386,9 @@ def run_drill(*, submission: str, reference: str, tests: str, entry: str) -> Ver
 # ---------------------------------------------------------------- reading cases without running
 
 
-def _case_decorator(deco: ast.expr) -> tuple[str, bool] | None:
-    """``@case("name", visible=True)`` as (name, visible); None for any other decorator."""
+def _case_decorator(deco: ast.expr) -> tuple[str, str | None, bool] | None:
+    """``@case("name", zh="名称", visible=True)`` as (name, zh, visible); None for any other
+    decorator."""
     if not isinstance(deco, ast.Call):
         return None
     f = deco.func
@@ -376,18 +398,27 @@ def _case_decorator(deco: ast.expr) -> tuple[str, bool] | None:
         return None
     name = deco.args[0] if deco.args else None
     visible: ast.expr | None = None
+    zh: ast.expr | None = None
     for kw in deco.keywords:
         if kw.arg == "name":
             name = kw.value
+        elif kw.arg == "zh":
+            zh = kw.value
         elif kw.arg == "visible":
             visible = kw.value
     if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
         raise ValueError(f"line {deco.lineno}: @case needs its name as a string literal")
+    if zh is not None and not (isinstance(zh, ast.Constant) and isinstance(zh.value, str)):
+        raise ValueError(f"line {deco.lineno}: @case(zh=...) must be a string literal")
     if visible is not None and not (
         isinstance(visible, ast.Constant) and isinstance(visible.value, bool)
     ):
         raise ValueError(f"line {deco.lineno}: @case(visible=...) must be True or False")
-    return name.value, bool(visible.value) if visible is not None else False
+    return (
+        name.value,
+        zh.value if zh is not None else None,
+        bool(visible.value) if visible is not None else False,
+    )
 
 
 def describe_cases(tests: str) -> list[CaseInfo]:
@@ -410,10 +441,14 @@ def describe_tree(tree: ast.Module, tests: str) -> list[CaseInfo]:
             spec = _case_decorator(deco)
             if spec is None:
                 continue
-            name, visible = spec
+            name, name_zh, visible = spec
             source = None
             if visible:
                 body = lines[node.lineno - 1 : node.end_lineno]
                 source = textwrap.dedent("\n".join(body))
-            out.append(CaseInfo(name=name, visible=visible, source=source))
+            out.append(
+                CaseInfo(
+                    name=name, name_zh=name_zh, visible=visible, source=source, line=deco.lineno
+                )
+            )
     return out

@@ -16,6 +16,7 @@ from app import services
 from app.compute.client import ComputePool
 from app.compute.protocol import DrillJob
 from app.compute.sandbox import SubmissionResult
+from app.drills.harness import CaseName
 from app.drills.models import Drill
 from app.models import CardState, DrillAttempt
 from app.srs import Grade, Srs
@@ -33,8 +34,7 @@ class Submission(BaseModel):
     hints_used: int = Field(0, ge=0, le=4, description="Hints revealed before this run.")
 
 
-class CaseOut(BaseModel):
-    name: str
+class CaseOut(CaseName):
     visible: bool
     passed: bool
     message: str
@@ -230,8 +230,19 @@ def attempt_of(session: Session, user_id: int, attempt_id: int) -> DrillAttempt 
     return row if row is not None and row.user_id == user_id else None
 
 
-def details_of(attempt: DrillAttempt) -> RunDetails | None:
-    return RunDetails.model_validate_json(attempt.details) if attempt.details else None
+def details_of(attempt: DrillAttempt, drill: Drill | None = None) -> RunDetails | None:
+    """The stored run of ``attempt``. Attempts stored before cases had Chinese names carry only
+    the English ``name``: given the ``drill``, a case it still has by that name takes its
+    current Chinese name; any other keeps the English."""
+    if not attempt.details:
+        return None
+    run = RunDetails.model_validate_json(attempt.details)
+    if drill is not None:
+        zh = {c.name: c.name_zh for c in drill.cases}
+        for c in run.cases:
+            if c.name_zh is None:
+                c.name_zh = zh.get(c.name)
+    return run
 
 
 class PoolBusy(RuntimeError):

@@ -56,6 +56,7 @@ class DrillSummary(BaseModel):
 
 class CaseView(BaseModel):
     name: str
+    name_zh: str | None
     visible: bool
     source: str | None
 
@@ -100,7 +101,11 @@ def api_drill(drill_id: str, drills: DrillsDep, session: SessionDep, user: UserD
         source=d.source,
         time_limit_s=d.time_limit_s,
         cases=[CaseView.model_validate(c, from_attributes=True) for c in d.visible_cases]
-        + [CaseView(name=c.name, visible=False, source=None) for c in d.cases if not c.visible],
+        + [
+            CaseView(name=c.name, name_zh=c.name_zh, visible=False, source=None)
+            for c in d.cases
+            if not c.visible
+        ],
         reference=d.reference if attempts else None,
         attempts=[service.AttemptOut.model_validate(a, from_attributes=True) for a in attempts],
     )
@@ -169,7 +174,7 @@ def drill_page(
     d = _drill(drills, drill_id)
     attempts = service.history(session, user.id, d.id)
     shown = service.attempt_of(session, user.id, attempt) if attempt else None
-    run = service.details_of(shown) if shown else None
+    run = service.details_of(shown, d) if shown else None
     return render(
         request,
         "drill.html",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -43,6 +44,28 @@ def _top_level_names(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
     return names
+
+
+def _check_chinese_names(cases: list[CaseInfo], issue: Callable[..., None]) -> None:
+    """Every case shows its name on the page in the reader's language: each needs its own zh."""
+    for c in cases:
+        if c.name_zh is None or not c.name_zh.strip():
+            issue(
+                "tests.py",
+                f"case '{c.name}' has no Chinese name: write @case(..., zh=\"...\")",
+                line=c.line,
+                field="zh",
+            )
+        elif c.name_zh.strip() == c.name.strip():
+            issue(
+                "tests.py",
+                f"case '{c.name}': its zh name is the English one copied, not a translation",
+                line=c.line,
+                field="zh",
+            )
+    zh = [c.name_zh for c in cases if c.name_zh]
+    for n in sorted({n for n in zh if zh.count(n) > 1}):
+        issue("tests.py", f"two cases have the Chinese name '{n}'", field="zh")
 
 
 def _read_yaml(path: Path, fname: str) -> tuple[yaml.Node | None, object] | BankIssue:
@@ -144,6 +167,7 @@ def _load_one(
         names = [c.name for c in cases]
         for n in sorted({n for n in names if names.count(n) > 1}):
             issue("tests.py", f"two cases are named '{n}'")
+        _check_chinese_names(cases, issue)
         fns = [
             node.name
             for node in trees["tests.py"].body

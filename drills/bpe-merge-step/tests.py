@@ -45,7 +45,11 @@ def check_step(fn, ref, words, what):
         )
 
 
-@case("the four-word corpus: (e, s), (s, t) and (t, </w>) tie at 9", visible=True)
+@case(
+    "the four-word corpus: (e, s), (s, t) and (t, </w>) tie at 9",
+    zh="四词语料：(e, s)、(s, t) 与 (t, </w>) 同为 9 次",
+    visible=True,
+)
 def corpus(fn, ref):
     pair, new_words = pair_and_words(fn(dict(CORPUS)))
     check(tuple(pair) == ("e", "s"), f"pair: expected ('e', 's'), got {SHORT.repr(pair)}")
@@ -58,7 +62,11 @@ def corpus(fn, ref):
     check(new_words == expected, f"new_words: expected {expected!r}, got {SHORT.repr(new_words)}")
 
 
-@case("single-symbol words have no pair: (None, a copy)", visible=True)
+@case(
+    "single-symbol words have no pair: (None, a copy)",
+    zh="只有单个符号的词没有相邻对：返回 (None, 新副本)",
+    visible=True,
+)
 def nothing(fn, ref):
     words = {("a",): 3, ("b",): 1}
     pair, new_words = pair_and_words(fn(words))
@@ -67,13 +75,16 @@ def nothing(fn, ref):
     check(new_words is not words, "new_words must be a new dict, not the input itself")
 
 
-@case("frequencies weight the counts")
+@case("frequencies weight the counts", zh="相邻对的计数按词频加权")
 def weighted(fn, ref):
     words = {("x", "y"): 1, ("x", "y", "z"): 1, ("a", "b"): 5}
     check_step(fn, ref, words, "bpe_merge")
 
 
-@case("ties go to the smallest pair, whatever the dict order")
+@case(
+    "ties go to the smallest pair, whatever the dict order",
+    zh="次数并列时取最小的符号对，与字典顺序无关",
+)
 def ties(fn, ref):
     words = {("z", "y"): 2, ("c", "d"): 2, ("b", "a"): 2}
     check_step(fn, ref, words, "bpe_merge (three pairs tied at 2)")
@@ -81,19 +92,28 @@ def ties(fn, ref):
     check_step(fn, ref, words, "bpe_merge (all pairs tied at 1)")
 
 
-@case("overlaps: a a a counts (a, a) twice and merges to (aa, a)")
+@case(
+    "overlaps: a a a counts (a, a) twice and merges to (aa, a)",
+    zh="重叠：a a a 中 (a, a) 计两次，合并成 (aa, a)",
+)
 def overlaps(fn, ref):
     words = {("a", "a", "a"): 1, ("a", "a", "a", "a"): 1, ("b", "c"): 2}
     check_step(fn, ref, words, "bpe_merge")
 
 
-@case("two words that become the same add their frequencies")
+@case(
+    "two words that become the same add their frequencies",
+    zh="合并后变成同一个词的两个词，词频相加",
+)
 def collide(fn, ref):
     words = {("a", "b"): 2, ("ab",): 3, ("a", "b", "c"): 1}
     check_step(fn, ref, words, "bpe_merge")
 
 
-@case("symbols made by earlier merges, and the input left alone")
+@case(
+    "symbols made by earlier merges, and the input left alone",
+    zh="先前合并出的多字符符号按整体匹配；输入字典不被改动",
+)
 def later_merges(fn, ref):
     words = {("lo", "w", "</w>"): 5, ("lo", "w", "er</w>"): 2, ("n", "e", "w", "er</w>"): 6}
     before = dict(words)
@@ -104,7 +124,7 @@ def later_merges(fn, ref):
     check(words == before, "the input dict was modified; build a new one")
 
 
-@case("a random corpus of 40 words")
+@case("a random corpus of 40 words", zh="随机生成的 40 词语料")
 def random_corpus(fn, ref):
     g = torch.Generator().manual_seed(0)
     words = {}

@@ -21,7 +21,7 @@ def check_mask(mask, n):
     )
 
 
-@case("n = 4", visible=True)
+@case("n = 4", zh="n = 4：下三角为 True", visible=True)
 def four(fn, ref):
     mask = fn(4)
     check_mask(mask, 4)
@@ -36,14 +36,14 @@ def four(fn, ref):
     check_close(mask, expected, "causal_mask(4)")
 
 
-@case("n = 1: a single token sees itself", visible=True)
+@case("n = 1: a single token sees itself", zh="n = 1：唯一的词元能看到自己", visible=True)
 def one(fn, ref):
     mask = fn(1)
     check_mask(mask, 1)
     check_close(mask, torch.tensor([[True]]), "causal_mask(1)")
 
 
-@case("the mask is a bool tensor")
+@case("the mask is a bool tensor", zh="掩码的 dtype 是 bool")
 def is_bool(fn, ref):
     mask = fn(3)
     check_shape(mask, (3, 3), "causal_mask(3)")
@@ -53,23 +53,26 @@ def is_bool(fn, ref):
     )
 
 
-@case("no token sees the future")
+@case("no token sees the future", zh="任何词元都看不到之后的位置")
 def no_future(fn, ref):
     for n in (2, 7, 64):
         check_mask(fn(n), n)
 
 
-@case("a longer sequence, n = 257")
+@case("a longer sequence, n = 257", zh="较长序列：n = 257")
 def long(fn, ref):
     check_close(fn(257), ref(257), "causal_mask(257)")
 
 
-@case("n = 0 gives an empty (0, 0) mask")
+@case("n = 0 gives an empty (0, 0) mask", zh="n = 0 时得到空的 (0, 0) 掩码")
 def empty(fn, ref):
     check_close(fn(0), ref(0), "causal_mask(0)")
 
 
-@case("used in attention, row i ignores every later token")
+@case(
+    "used in attention, row i ignores every later token",
+    zh="用于注意力时，第 i 行不受其后任何词元影响",
+)
 def in_attention(fn, ref):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(6, 4, generator=g)

@@ -31,44 +31,51 @@ def check_out(out, expected, q, k, v):
     check_close(out, expected, "out")
 
 
-@case("shapes: 8 query heads share 2 kv heads", visible=True)
+@case("shapes: 8 query heads share 2 kv heads", zh="形状：8 个查询头共享 2 个键值头", visible=True)
 def shapes(fn, ref):
     q, k, v = qkv(0, d_v=6)
     check_shape(fn(q, k, v, 2), (2, 8, 5, 6), "out")
 
 
-@case("n_kv_heads = n_heads is ordinary multi-head attention", visible=True)
+@case(
+    "n_kv_heads = n_heads is ordinary multi-head attention",
+    zh="n_kv_heads = n_heads 时就是普通多头注意力",
+    visible=True,
+)
 def as_mha(fn, ref):
     q, k, v = qkv(1, h_q=4, h_kv=4)
     check_close(fn(q, k, v, 4), attend(q, k, v), "out")
 
 
-@case("query heads 0-3 use kv head 0, heads 4-7 kv head 1")
+@case(
+    "query heads 0-3 use kv head 0, heads 4-7 kv head 1",
+    zh="查询头 0–3 使用键值头 0，查询头 4–7 使用键值头 1",
+)
 def grouping(fn, ref):
     q, k, v = qkv(2)
     check_out(fn(q, k, v, 2), ref(q, k, v, 2), q, k, v)
 
 
-@case("n_kv_heads = 1: multi-query attention")
+@case("n_kv_heads = 1: multi-query attention", zh="n_kv_heads = 1：多查询注意力（MQA）")
 def multi_query(fn, ref):
     q, k, v = qkv(3, h_q=6, h_kv=1)
     check_out(fn(q, k, v, 1), ref(q, k, v, 1), q, k, v)
 
 
-@case("more keys than queries, and d_v different from d")
+@case("more keys than queries, and d_v different from d", zh="键多于查询，且 d_v 与 d 不同")
 def rectangular(fn, ref):
     q, k, v = qkv(4, h_q=6, h_kv=3, n_q=2, n_k=7, d=4, d_v=3)
     check_out(fn(q, k, v, 3), ref(q, k, v, 3), q, k, v)
 
 
-@case("float16 and float64 keep their dtype")
+@case("float16 and float64 keep their dtype", zh="float16 与 float64 输入保持原 dtype")
 def dtypes(fn, ref):
     for dtype in (torch.float16, torch.float64):
         q, k, v = qkv(5, dtype=dtype)
         check_close(fn(q, k, v, 2), ref(q, k, v, 2), f"out ({dtype_name(dtype)})")
 
 
-@case("large scores stay finite")
+@case("large scores stay finite", zh="分数很大时结果仍为有限值")
 def large(fn, ref):
     q, k, v = qkv(6)
     q = q * 1e3
@@ -78,7 +85,7 @@ def large(fn, ref):
     check_close(out, ref(q, k, v, 2), "out")
 
 
-@case("a kv head's gradient collects its whole group")
+@case("a kv head's gradient collects its whole group", zh="键值头的梯度汇集其整组查询头的贡献")
 def gradients(fn, ref):
     grads = []
     for f in (ref, fn):

@@ -29,7 +29,7 @@ def triple(result):
     return result
 
 
-@case("an empty cache (t = 0): shapes", visible=True)
+@case("an empty cache (t = 0): shapes", zh="空缓存（t = 0）：输出与缓存的形状", visible=True)
 def empty_cache(fn, ref):
     ws = weights(0)
     x_t = randn(1, 2, 1, 16)
@@ -40,7 +40,11 @@ def empty_cache(fn, ref):
     check_shape(cv, (2, 4, 1, 4), "new_cache_v")
 
 
-@case("the step equals full causal attention at the last position", visible=True)
+@case(
+    "the step equals full causal attention at the last position",
+    zh="单步结果等于完整因果注意力在最后位置的输出",
+    visible=True,
+)
 def matches_full(fn, ref):
     ws = weights(2)
     x = randn(3, 2, 6, 16)
@@ -50,7 +54,10 @@ def matches_full(fn, ref):
     check_close(out, full[:, 5:], "out")
 
 
-@case("the new cache is the old one plus this token's key and value")
+@case(
+    "the new cache is the old one plus this token's key and value",
+    zh="新缓存 = 旧缓存末尾追加本词元的键和值",
+)
 def cache_contents(fn, ref):
     ws = weights(4)
     x = randn(5, 2, 4, 16)
@@ -62,7 +69,7 @@ def cache_contents(fn, ref):
     check_close(cv, v, "new_cache_v")
 
 
-@case("decoding token by token reproduces the full forward")
+@case("decoding token by token reproduces the full forward", zh="逐词元解码复现完整前向计算")
 def token_by_token(fn, ref):
     ws = weights(6)
     x = randn(7, 1, 7, 16)
@@ -73,7 +80,7 @@ def token_by_token(fn, ref):
         check_close(out, full[:, t : t + 1], f"out at step {t}")
 
 
-@case("scores are scaled by √d_head; one head works too")
+@case("scores are scaled by √d_head; one head works too", zh="分数除以 √d_head；单头同样正确")
 def scale_and_one_head(fn, ref):
     for n_heads in (8, 1):
         ws = weights(8)
@@ -83,7 +90,7 @@ def scale_and_one_head(fn, ref):
         check_close(out, full[:, 2:], f"out with {n_heads} head(s)")
 
 
-@case("the old cache is left untouched")
+@case("the old cache is left untouched", zh="旧缓存不被原地修改")
 def no_mutation(fn, ref):
     ws = weights(10)
     ck, cv = randn(11, 1, 2, 3, 8), randn(12, 1, 2, 3, 8)
@@ -93,7 +100,7 @@ def no_mutation(fn, ref):
     check_close(cv, before[1], "cache_v after the call")
 
 
-@case("float64 keeps its dtype")
+@case("float64 keeps its dtype", zh="float64 输入保持原 dtype")
 def float64(fn, ref):
     ws = weights(14, dtype=torch.float64)
     x_t = randn(15, 2, 1, 16, dtype=torch.float64)

@@ -34,7 +34,7 @@ def check_out(out, expected, x, gamma, beta, eps=1e-5):
     check_close(out, expected, "out")
 
 
-@case("a worked example: x = [1, 2, 3, 4]", visible=True)
+@case("a worked example: x = [1, 2, 3, 4]", zh="手算示例：x = [1, 2, 3, 4]", visible=True)
 def worked(fn, ref):
     x = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
     out = fn(x, torch.ones(4), torch.zeros(4))
@@ -43,7 +43,11 @@ def worked(fn, ref):
     check_out(out, expected, x, torch.ones(4), torch.zeros(4))
 
 
-@case("shape kept; gamma scales and beta shifts every row", visible=True)
+@case(
+    "shape kept; gamma scales and beta shifts every row",
+    zh="形状不变；gamma 缩放、beta 平移每一行",
+    visible=True,
+)
 def gamma_beta(fn, ref):
     x = randn(0, 2, 3, 8)
     gamma, beta = torch.full((8,), 2.0), torch.arange(8.0)
@@ -52,21 +56,24 @@ def gamma_beta(fn, ref):
     check_close(out, ref(x, gamma, beta), "out")
 
 
-@case("normalise over the last dimension with the biased variance")
+@case(
+    "normalise over the last dimension with the biased variance",
+    zh="在最后一维上归一化，使用有偏方差（除以 d）",
+)
 def biased(fn, ref):
     x = randn(2, 4, 6)
     gamma, beta = params(3, 6)
     check_out(fn(x, gamma, beta), ref(x, gamma, beta), x, gamma, beta)
 
 
-@case("eps sits inside the square root")
+@case("eps sits inside the square root", zh="eps 加在平方根里面")
 def eps_inside(fn, ref):
     x = randn(4, 3, 16) * 1e-3  # variance about 1e-6, smaller than eps
     gamma, beta = params(5, 16)
     check_out(fn(x, gamma, beta), ref(x, gamma, beta), x, gamma, beta)
 
 
-@case("a constant row gives beta, not NaN")
+@case("a constant row gives beta, not NaN", zh="常数行的输出是 beta，而不是 NaN")
 def constant_row(fn, ref):
     x = torch.full((2, 5), 3.0)
     gamma, beta = params(6, 5)
@@ -75,7 +82,10 @@ def constant_row(fn, ref):
     check_close(out, ref(x, gamma, beta), "out")
 
 
-@case("a large offset (x ≈ 10000 + noise) keeps its precision")
+@case(
+    "a large offset (x ≈ 10000 + noise) keeps its precision",
+    zh="大偏移（x ≈ 10000 + 噪声）下精度不丢失",
+)
 def large_offset(fn, ref):
     x = 1e4 + randn(7, 4, 32)
     gamma, beta = params(8, 32)
@@ -89,7 +99,10 @@ def large_offset(fn, ref):
     check_close(out, ref(x, gamma, beta), "out", atol=5e-3, rtol=1e-3)
 
 
-@case("float16 (statistics in float32) and float64 keep their dtype")
+@case(
+    "float16 (statistics in float32) and float64 keep their dtype",
+    zh="float16（统计量用 float32 计算）与 float64 保持原 dtype",
+)
 def dtypes(fn, ref):
     for dtype in (torch.float16, torch.float64):
         x = randn(9, 4, 64, dtype=dtype)
@@ -97,7 +110,10 @@ def dtypes(fn, ref):
         check_close(fn(x, gamma, beta), ref(x, gamma, beta), f"out ({dtype_name(dtype)})")
 
 
-@case("gradients reach x, gamma and beta; eps is a parameter")
+@case(
+    "gradients reach x, gamma and beta; eps is a parameter",
+    zh="梯度传到 x、gamma 和 beta；传入的 eps 确实生效",
+)
 def gradients(fn, ref):
     up = randn(11, 3, 8)
     grads = []

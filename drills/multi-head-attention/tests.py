@@ -48,14 +48,16 @@ def check_out(out, expected, args, what="out"):
     check_close(out, expected, what)
 
 
-@case("output shape (2, 5, 16) with 4 heads", visible=True)
+@case("output shape (2, 5, 16) with 4 heads", zh="4 个头时输出形状为 (2, 5, 16)", visible=True)
 def shape(fn, ref):
     x, w_q, w_k, w_v, w_o = inputs(0)
     out = fn(x, w_q, w_k, w_v, w_o, 4)
     check_shape(out, (2, 5, 16), "out")
 
 
-@case("one head is plain scaled dot-product attention", visible=True)
+@case(
+    "one head is plain scaled dot-product attention", zh="单头即普通的缩放点积注意力", visible=True
+)
 def one_head(fn, ref):
     x, w_q, w_k, w_v, w_o = inputs(1, n=4, d_model=8)
     q, k, v = x @ w_q, x @ w_k, x @ w_v
@@ -63,26 +65,32 @@ def one_head(fn, ref):
     check_close(fn(x, w_q, w_k, w_v, w_o, 1), expected, "out with n_heads=1")
 
 
-@case("4 heads: each head owns a slice of the features")
+@case("4 heads: each head owns a slice of the features", zh="4 个头：每个头负责特征维的一段切片")
 def four_heads(fn, ref):
     args = (*inputs(2), 4)
     check_out(fn(*args), ref(*args), args)
 
 
-@case("each head's scores are scaled by √d_head")
+@case("each head's scores are scaled by √d_head", zh="每个头的分数除以 √d_head")
 def head_scale(fn, ref):
     args = (*inputs(3, d_model=32), 8)
     check_out(fn(*args), ref(*args), args)
 
 
-@case("a causal (n, n) mask broadcasts over batch and heads")
+@case(
+    "a causal (n, n) mask broadcasts over batch and heads",
+    zh="(n, n) 因果掩码在批次和头两个维度上广播",
+)
 def causal(fn, ref):
     args = (*inputs(4, n=6), 2)
     mask = torch.ones(6, 6, dtype=torch.bool).tril()
     check_close(fn(*args, mask=mask), ref(*args, mask=mask), "out with a causal mask")
 
 
-@case("a (B, 1, 1, n) padding mask, and a sequence with no real token")
+@case(
+    "a (B, 1, 1, n) padding mask, and a sequence with no real token",
+    zh="(B, 1, 1, n) 填充掩码，以及一条全是填充的序列",
+)
 def padding(fn, ref):
     args = (*inputs(5, b=3, n=4), 4)
     lengths = torch.tensor([4, 2, 0])
@@ -97,14 +105,14 @@ def padding(fn, ref):
     check_close(out, ref(*args, mask=mask), "out with a padding mask")
 
 
-@case("float64 and float16 keep their dtype")
+@case("float64 and float16 keep their dtype", zh="float64 与 float16 输入保持原 dtype")
 def dtypes(fn, ref):
     for dtype in (torch.float64, torch.float16):
         args = (*inputs(6, dtype=dtype), 4)
         check_close(fn(*args), ref(*args), f"out ({dtype_name(dtype)})")
 
 
-@case("gradients reach x and every weight")
+@case("gradients reach x and every weight", zh="梯度传到 x 和每个权重矩阵")
 def gradients(fn, ref):
     grads = []
     mask = torch.ones(3, 3, dtype=torch.bool).tril()

@@ -33,32 +33,46 @@ def check_tiled(fn, q, k, v, tile, what):
     check_close(out, expected, what)
 
 
-@case("one tile holding every key is plain attention", visible=True)
+@case(
+    "one tile holding every key is plain attention",
+    zh="一个分块装下全部键时即普通注意力",
+    visible=True,
+)
 def one_tile(fn, ref):
     q, k, v = qkv(0, n_k=8)
     check_tiled(fn, q, k, v, 8, "tiled_attention(q, k, v, tile=8) with 8 keys")
 
 
-@case("tiles of 4 over 12 keys equal full attention", visible=True)
+@case(
+    "tiles of 4 over 12 keys equal full attention",
+    zh="12 个键按每块 4 个分块，结果等于完整注意力",
+    visible=True,
+)
 def three_tiles(fn, ref):
     q, k, v = qkv(1, n_k=12)
     check_tiled(fn, q, k, v, 4, "tiled_attention(q, k, v, tile=4)")
 
 
-@case("a last tile that is only partly full (40 keys, tile 16)")
+@case(
+    "a last tile that is only partly full (40 keys, tile 16)",
+    zh="最后一块未装满（40 个键，块大小 16）",
+)
 def ragged(fn, ref):
     q, k, v = qkv(2)
     check_tiled(fn, q, k, v, 16, "tiled_attention(q, k, v, tile=16)")
 
 
-@case("tile = 1, and a tile larger than the key count")
+@case("tile = 1, and a tile larger than the key count", zh="块大小为 1，以及块大小超过键的个数")
 def extreme_tiles(fn, ref):
     q, k, v = qkv(3, n_k=9)
     check_tiled(fn, q, k, v, 1, "tiled_attention(q, k, v, tile=1)")
     check_tiled(fn, q, k, v, 64, "tiled_attention(q, k, v, tile=64)")
 
 
-@case("the max grows late: the largest score is in the last tile")
+@case(
+    "the max grows late: the largest score is in the last tile",
+    zh="最大值来得晚：最大分数在最后一块",
+)
 def late_max(fn, ref):
     q, k, v = qkv(4, n_k=16)
     k = k.clone()
@@ -66,7 +80,7 @@ def late_max(fn, ref):
     check_tiled(fn, q, k, v, 4, "tiled_attention(q, k, v, tile=4)")
 
 
-@case("large scores (×100) stay finite")
+@case("large scores (×100) stay finite", zh="放大 100 倍的分数仍得到有限值")
 def large(fn, ref):
     q, k, v = qkv(5, n_k=20)
     q = q * 100
@@ -79,7 +93,7 @@ def large(fn, ref):
     check_close(out, ref(q, k, v, 8), "out", atol=1e-4)
 
 
-@case("batch and head dimensions; float64")
+@case("batch and head dimensions; float64", zh="带批次和头维度；float64 输入")
 def leading_and_float64(fn, ref):
     q, k, v = qkv(6, 2, 3, n_k=10)
     check_tiled(fn, q, k, v, 4, "out with (2, 3) leading dimensions")
@@ -103,7 +117,7 @@ class Spy(torch.Tensor):
         return out
 
 
-@case("no full (n_q, n_k) score matrix is ever built")
+@case("no full (n_q, n_k) score matrix is ever built", zh="从不构造完整的 (n_q, n_k) 分数矩阵")
 def really_tiled(fn, ref):
     q, k, v = qkv(8, n_q=3, n_k=40, d=4)
     Spy.shapes, Spy.funcs = [], set()

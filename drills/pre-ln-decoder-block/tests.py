@@ -80,13 +80,17 @@ def check_out(out, expected, x, p, n_heads, what="out"):
     check_close(out, expected, what)
 
 
-@case("shape (2, 5, 16) with 4 heads", visible=True)
+@case("shape (2, 5, 16) with 4 heads", zh="4 个头时形状为 (2, 5, 16)", visible=True)
 def shape(fn, ref):
     x, p = make(0)
     check_shape(fn(x, p, 4), (2, 5, 16), "out")
 
 
-@case("with w_o, w2 and b2 at zero the block is the identity", visible=True)
+@case(
+    "with w_o, w2 and b2 at zero the block is the identity",
+    zh="w_o、w2、b2 全为零时整个块是恒等映射",
+    visible=True,
+)
 def identity(fn, ref):
     x, p = make(1)
     p = dict(p, w_o=torch.zeros(16, 16), w2=torch.zeros(32, 16), b2=torch.zeros(16))
@@ -94,13 +98,19 @@ def identity(fn, ref):
     check_close(fn(x, p, 4), x, "out")
 
 
-@case("pre-LN: each sub-layer reads LN(x) and adds to the raw x")
+@case(
+    "pre-LN: each sub-layer reads LN(x) and adds to the raw x",
+    zh="Pre-LN：每个子层读入 LN(x)，结果加回未归一化的 x",
+)
 def pre_ln(fn, ref):
     x, p = make(2)
     check_out(fn(x, p, 4), ref(x, p, 4), x, p, 4)
 
 
-@case("causal: changing later tokens leaves earlier outputs alone")
+@case(
+    "causal: changing later tokens leaves earlier outputs alone",
+    zh="因果性：改动后面的词元不影响前面的输出",
+)
 def causal(fn, ref):
     x, p = make(3, n=6)
     out = fn(x, p, 2)
@@ -115,26 +125,26 @@ def causal(fn, ref):
     check_out(out, ref(x, p, 2), x, p, 2)
 
 
-@case("GELU in the feed-forward network")
+@case("GELU in the feed-forward network", zh="前馈网络使用 GELU")
 def gelu(fn, ref):
     x, p = make(4, d_ff=64)
     p = dict(p, b1=p["b1"] - 0.5)  # many negative pre-activations, where ReLU and GELU differ
     check_out(fn(x, p, 4), ref(x, p, 4), x, p, 4)
 
 
-@case("one token, one sequence, one head")
+@case("one token, one sequence, one head", zh="一个词元、一条序列、一个头")
 def tiny(fn, ref):
     x, p = make(5, b=1, n=1, d=8, d_ff=16)
     check_out(fn(x, p, 1), ref(x, p, 1), x, p, 1)
 
 
-@case("float64 keeps its dtype")
+@case("float64 keeps its dtype", zh="float64 输入保持原 dtype")
 def float64(fn, ref):
     x, p = make(6, dtype=torch.float64)
     check_close(fn(x, p, 4), ref(x, p, 4), "out (float64)")
 
 
-@case("gradients reach x and every parameter")
+@case("gradients reach x and every parameter", zh="梯度传到 x 和每个参数")
 def gradients(fn, ref):
     grads = []
     for f in (ref, fn):

@@ -20,7 +20,7 @@ def check_out(out, expected, x, gamma):
     check_close(out, expected, "out")
 
 
-@case("a worked example: x = [1, 2, 3, 4]", visible=True)
+@case("a worked example: x = [1, 2, 3, 4]", zh="手算示例：x = [1, 2, 3, 4]", visible=True)
 def worked(fn, ref):
     x = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
     # mean(x²) = 7.5, rms = 2.7386
@@ -28,7 +28,7 @@ def worked(fn, ref):
     check_out(fn(x, torch.ones(4)), expected, x, torch.ones(4))
 
 
-@case("shape kept; gamma scales each feature", visible=True)
+@case("shape kept; gamma scales each feature", zh="形状不变；gamma 逐特征缩放", visible=True)
 def gamma_scales(fn, ref):
     x = randn(0, 2, 3, 8)
     gamma = torch.arange(1.0, 9.0)
@@ -37,14 +37,14 @@ def gamma_scales(fn, ref):
     check_close(out, ref(x, gamma), "out")
 
 
-@case("no mean subtraction: an offset row is not centred")
+@case("no mean subtraction: an offset row is not centred", zh="不减均值：整体平移的行不会被居中")
 def no_centring(fn, ref):
     x = randn(1, 4, 16) + 3.0
     gamma = 1 + 0.1 * randn(2, 16)
     check_out(fn(x, gamma), ref(x, gamma), x, gamma)
 
 
-@case("eps inside the root; a zero row stays zero")
+@case("eps inside the root; a zero row stays zero", zh="eps 在平方根内；全零行仍输出零")
 def eps_and_zero(fn, ref):
     x = torch.cat([torch.zeros(1, 8), randn(3, 2, 8) * 1e-4])
     gamma = torch.ones(8)
@@ -57,7 +57,7 @@ def eps_and_zero(fn, ref):
     check_close(fn(x, gamma, eps=1e-2), ref(x, gamma, eps=1e-2), "out with eps=1e-2")
 
 
-@case("float16 with values around 300 does not overflow")
+@case("float16 with values around 300 does not overflow", zh="float16 下数值约为 300 时不溢出")
 def float16_large(fn, ref):
     x = randn(4, 4, 64, dtype=torch.float16) * 300
     gamma = torch.ones(64, dtype=torch.float16)
@@ -72,14 +72,14 @@ def float16_large(fn, ref):
     check_close(out, ref(x, gamma), "out (float16)")
 
 
-@case("float64 keeps its dtype")
+@case("float64 keeps its dtype", zh="float64 输入保持原 dtype")
 def float64(fn, ref):
     x = randn(5, 3, 32, dtype=torch.float64)
     gamma = 1 + 0.1 * randn(6, 32, dtype=torch.float64)
     check_close(fn(x, gamma), ref(x, gamma), "out (float64)")
 
 
-@case("gradients reach x and gamma")
+@case("gradients reach x and gamma", zh="梯度传到 x 和 gamma")
 def gradients(fn, ref):
     up = randn(7, 3, 8)
     grads = []

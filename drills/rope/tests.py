@@ -34,7 +34,7 @@ def check_rotated(got, want, x, positions, what):
     check_close(got, want, what)
 
 
-@case("position 0 leaves q and k unchanged", visible=True)
+@case("position 0 leaves q and k unchanged", zh="位置 0 处 q 和 k 保持不变", visible=True)
 def position_zero(fn, ref):
     q, k = randn(0, 3, 8), randn(1, 3, 8)
     positions = torch.zeros(3, dtype=torch.long)
@@ -43,7 +43,7 @@ def position_zero(fn, ref):
     check_close(k_rot, k, "k_rot at position 0")
 
 
-@case("a worked example: d = 4, position 1", visible=True)
+@case("a worked example: d = 4, position 1", zh="手算示例：d = 4，位置 1", visible=True)
 def worked(fn, ref):
     q = torch.tensor([[1.0, 0.0, 1.0, 0.0]])
     k = torch.tensor([[0.0, 1.0, 0.0, 1.0]])
@@ -59,7 +59,7 @@ def worked(fn, ref):
     check_close(k_rot, torch.tensor([[-0.841471, 0.540302, -0.0099998, 0.99995]]), "k_rot")
 
 
-@case("neighbours (x[2i], x[2i+1]) form the pairs")
+@case("neighbours (x[2i], x[2i+1]) form the pairs", zh="相邻的 (x[2i], x[2i+1]) 两两成对旋转")
 def pairing(fn, ref):
     q, k, positions = randn(2, 5, 16), randn(3, 5, 16), torch.arange(5)
     q_ref, k_ref = ref(q, k, positions)
@@ -68,7 +68,10 @@ def pairing(fn, ref):
     check_rotated(k_rot, k_ref, k, positions, "k_rot")
 
 
-@case("the score q_rot·k_rot depends only on the distance m − n")
+@case(
+    "the score q_rot·k_rot depends only on the distance m − n",
+    zh="分数 q_rot·k_rot 只取决于相对距离 m − n",
+)
 def relative(fn, ref):
     q, k = randn(4, 6, 8), randn(5, 6, 8)
     scores = []
@@ -79,7 +82,10 @@ def relative(fn, ref):
     check_close(scores[1], scores[0], "the scores after shifting every position by 37", atol=1e-4)
 
 
-@case("batch and heads in front; q and k with different head counts")
+@case(
+    "batch and heads in front; q and k with different head counts",
+    zh="批次和头维度在前；q 与 k 的头数可以不同",
+)
 def leading_dims(fn, ref):
     q, k, positions = randn(6, 2, 4, 5, 8), randn(7, 2, 1, 5, 8), torch.arange(5)
     q_ref, k_ref = ref(q, k, positions)
@@ -88,7 +94,10 @@ def leading_dims(fn, ref):
     check_close(k_rot, k_ref, "k_rot")
 
 
-@case("any positions (a decoding step at 100..103) and another base")
+@case(
+    "any positions (a decoding step at 100..103) and another base",
+    zh="任意位置（解码到 100..103）与另一个 base",
+)
 def positions_and_base(fn, ref):
     q, k, positions = randn(8, 4, 8), randn(9, 4, 8), torch.arange(100, 104)
     for base in (10000.0, 500000.0):
@@ -98,7 +107,10 @@ def positions_and_base(fn, ref):
         check_close(k_rot, k_ref, f"k_rot with base={base:g}")
 
 
-@case("float16 and float64 keep their dtype (angles in float32 or better)")
+@case(
+    "float16 and float64 keep their dtype (angles in float32 or better)",
+    zh="float16 与 float64 保持原 dtype（角度至少用 float32 计算）",
+)
 def dtypes(fn, ref):
     positions = torch.arange(1000, 1004)
     for dtype in (torch.float16, torch.float64):
@@ -110,7 +122,10 @@ def dtypes(fn, ref):
         check_close(k_rot, k_ref, f"k_rot ({name})")
 
 
-@case("a rotation keeps each vector's length; gradients flow")
+@case(
+    "a rotation keeps each vector's length; gradients flow",
+    zh="旋转保持每个向量的长度；梯度可以回传",
+)
 def norms_and_grads(fn, ref):
     q = randn(12, 3, 8).requires_grad_()
     k = randn(13, 3, 8).requires_grad_()

@@ -45,7 +45,7 @@ def check_weights(w, expected, q, k, mask=None):
     check_close(w, expected, "weights")
 
 
-@case("shapes with batch and head dimensions", visible=True)
+@case("shapes with batch and head dimensions", zh="带批次和头维度时的形状", visible=True)
 def shapes(fn, ref):
     q, k, v = qkv(0, 2, 3, n_q=4, n_k=6, d_k=8, d_v=5)
     out, w = pair(fn(q, k, v))
@@ -53,7 +53,7 @@ def shapes(fn, ref):
     check_shape(w, (2, 3, 4, 6), "weights")
 
 
-@case("a worked 2×2 example", visible=True)
+@case("a worked 2×2 example", zh="手算的 2×2 例子", visible=True)
 def worked_example(fn, ref):
     q = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     k = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
@@ -64,7 +64,7 @@ def worked_example(fn, ref):
     check_close(out, torch.tensor([[1.66048, 2.66048], [2.33952, 3.33952]]), "out", atol=1e-4)
 
 
-@case("scores are scaled by 1/√d_k")
+@case("scores are scaled by 1/√d_k", zh="分数乘以 1/√d_k")
 def scaled(fn, ref):
     q, k, v = qkv(1, 2, n_q=5, n_k=7, d_k=64, d_v=3)
     out_ref, w_ref = ref(q, k, v)
@@ -73,7 +73,10 @@ def scaled(fn, ref):
     check_close(out, out_ref, "out")
 
 
-@case("softmax over the keys: each query's weights sum to 1")
+@case(
+    "softmax over the keys: each query's weights sum to 1",
+    zh="softmax 沿键的维度：每个查询的权重之和为 1",
+)
 def rows_sum_to_one(fn, ref):
     q, k, v = qkv(2, n_q=3, n_k=9, d_k=4, d_v=4)
     _, w_ref = ref(q, k, v)
@@ -81,7 +84,10 @@ def rows_sum_to_one(fn, ref):
     check_weights(w, w_ref, q, k)
 
 
-@case("mask: True lets a query see a key, False hides it")
+@case(
+    "mask: True lets a query see a key, False hides it",
+    zh="掩码：True 表示查询可见该键，False 表示屏蔽",
+)
 def masked(fn, ref):
     q, k, v = qkv(3, 2, n_q=4, n_k=5)
     mask = torch.tensor([True, True, True, False, False])  # the last two keys are padding
@@ -91,7 +97,7 @@ def masked(fn, ref):
     check_close(out, out_ref, "out")
 
 
-@case("a fully masked row gives zero weights and a zero output")
+@case("a fully masked row gives zero weights and a zero output", zh="整行被屏蔽时权重和输出均为零")
 def fully_masked_row(fn, ref):
     q, k, v = qkv(4, n_q=3, n_k=4)
     mask = torch.tensor(
@@ -109,7 +115,7 @@ def fully_masked_row(fn, ref):
     check_close(out, out_ref, "out")
 
 
-@case("mask broadcasts over batch and heads")
+@case("mask broadcasts over batch and heads", zh="掩码在批次和头两个维度上广播")
 def mask_broadcasts(fn, ref):
     q, k, v = qkv(5, 2, 3, n_q=4, n_k=4)
     causal = torch.ones(4, 4, dtype=torch.bool).tril()
@@ -121,7 +127,7 @@ def mask_broadcasts(fn, ref):
         check_close(out, out_ref, "out")
 
 
-@case("float16 and float64 inputs keep their dtype")
+@case("float16 and float64 inputs keep their dtype", zh="float16 与 float64 输入保持原 dtype")
 def dtypes(fn, ref):
     for dtype in (torch.float16, torch.float64):
         q, k, v = qkv(6, 2, dtype=dtype)
@@ -133,7 +139,7 @@ def dtypes(fn, ref):
         check_close(out, out_ref, f"out ({name})")
 
 
-@case("non-contiguous inputs (transposed views)")
+@case("non-contiguous inputs (transposed views)", zh="非连续存储的输入（转置视图）")
 def non_contiguous(fn, ref):
     g = torch.Generator().manual_seed(7)
     # (batch, seq, heads, d) viewed as (batch, heads, seq, d), as after splitting heads
@@ -144,7 +150,7 @@ def non_contiguous(fn, ref):
     check_close(out, out_ref, "out")
 
 
-@case("large scores do not overflow to NaN")
+@case("large scores do not overflow to NaN", zh="分数很大时不会溢出成 NaN")
 def large_scores(fn, ref):
     q, k, v = qkv(8, 2, n_q=4, n_k=6, d_k=16)
     q = q * 1e4
@@ -159,7 +165,7 @@ def large_scores(fn, ref):
     check_close(out, out_ref, "out")
 
 
-@case("gradients reach q, k and v")
+@case("gradients reach q, k and v", zh="梯度传到 q、k 和 v")
 def gradients(fn, ref):
     mask = torch.tensor([[True, False, True], [False, False, False]])
     grads = []

@@ -27,13 +27,17 @@ def check_out(out, expected, x, w_gate, w_up, w_down):
     check_close(out, expected, "out")
 
 
-@case("shape (2, 5, 8) in, (2, 5, 8) out, d_ff = 16", visible=True)
+@case(
+    "shape (2, 5, 8) in, (2, 5, 8) out, d_ff = 16",
+    zh="输入 (2, 5, 8)，输出 (2, 5, 8)，d_ff = 16",
+    visible=True,
+)
 def shape(fn, ref):
     out = fn(randn(0, 2, 5, 8), *weights(1))
     check_shape(out, (2, 5, 8), "out")
 
 
-@case("a worked example with identity-like weights", visible=True)
+@case("a worked example with identity-like weights", zh="手算示例：权重接近单位矩阵", visible=True)
 def worked(fn, ref):
     x = torch.tensor([[1.0, -1.0]])
     w_gate = torch.eye(2)
@@ -45,19 +49,22 @@ def worked(fn, ref):
     )
 
 
-@case("the gate uses SiLU, not a bare sigmoid")
+@case("the gate uses SiLU, not a bare sigmoid", zh="门控用 SiLU，而不是单纯的 sigmoid")
 def silu_gate(fn, ref):
     x, ws = randn(2, 4, 8), weights(3)
     check_out(fn(x, *ws), ref(x, *ws), x, *ws)
 
 
-@case("the SiLU acts on the gate branch, not the up branch")
+@case(
+    "the SiLU acts on the gate branch, not the up branch",
+    zh="SiLU 作用在门控分支上，而不是上投影分支",
+)
 def which_branch(fn, ref):
     x, ws = randn(4, 6, 8), weights(5)
     check_out(fn(x, *ws), ref(x, *ws), x, *ws)
 
 
-@case("any leading dimensions")
+@case("any leading dimensions", zh="前导维度任意")
 def leading_dims(fn, ref):
     ws = weights(6)
     for shape in ((8,), (2, 3, 4, 8)):
@@ -65,14 +72,14 @@ def leading_dims(fn, ref):
         check_close(fn(x, *ws), ref(x, *ws), f"out for x of shape {shape}")
 
 
-@case("float64 and float16 keep their dtype")
+@case("float64 and float16 keep their dtype", zh="float64 与 float16 输入保持原 dtype")
 def dtypes(fn, ref):
     for dtype in (torch.float64, torch.float16):
         x, ws = randn(8, 3, 8, dtype=dtype), weights(9, dtype=dtype)
         check_close(fn(x, *ws), ref(x, *ws), f"out ({dtype_name(dtype)})")
 
 
-@case("gradients reach x and all three weights")
+@case("gradients reach x and all three weights", zh="梯度传到 x 和全部三个权重矩阵")
 def gradients(fn, ref):
     up = randn(10, 4, 8)
     grads = []

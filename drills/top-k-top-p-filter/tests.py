@@ -23,20 +23,27 @@ def check_filtered(out, expected, what):
     check_close(out, expected, what)
 
 
-@case("top_k=3 on [0, 2, 0, 1]: of two equal logits the lower index stays", visible=True)
+@case(
+    "top_k=3 on [0, 2, 0, 1]: of two equal logits the lower index stays",
+    zh="对 [0, 2, 0, 1] 取 top_k=3：两个相等的 logit 保留下标较小者",
+    visible=True,
+)
 def worked_top_k(fn, ref):
     logits = torch.tensor([[0.0, 2.0, 0.0, 1.0]])
     check_filtered(fn(logits, top_k=3), torch.tensor([[0.0, 2.0, INF, 1.0]]), "top_k=3")
 
 
-@case("top_p=0.8 on [0, 2, 0, 1]", visible=True)
+@case("top_p=0.8 on [0, 2, 0, 1]", zh="对 [0, 2, 0, 1] 取 top_p=0.8", visible=True)
 def worked_top_p(fn, ref):
     logits = torch.tensor([[0.0, 2.0, 0.0, 1.0]])
     # probabilities 0.0826, 0.6103, 0.0826, 0.2245; mass before each, in order: 0, 0.61, 0.83, 0.92
     check_filtered(fn(logits, top_p=0.8), torch.tensor([[INF, 2.0, INF, 1.0]]), "top_p=0.8")
 
 
-@case("no filter returns the logits unchanged; the input is never modified")
+@case(
+    "no filter returns the logits unchanged; the input is never modified",
+    zh="不过滤时原样返回 logits；输入从不被修改",
+)
 def untouched(fn, ref):
     g = torch.Generator().manual_seed(0)
     logits = torch.randn(2, 10, generator=g)
@@ -46,7 +53,10 @@ def untouched(fn, ref):
     check_close(logits, before, "the input logits after filtering")
 
 
-@case("top_k=1 keeps the argmax; top_k >= V keeps everything")
+@case(
+    "top_k=1 keeps the argmax; top_k >= V keeps everything",
+    zh="top_k=1 只保留 argmax；top_k >= V 全部保留",
+)
 def k_extremes(fn, ref):
     g = torch.Generator().manual_seed(1)
     logits = torch.randn(3, 7, generator=g)
@@ -54,7 +64,7 @@ def k_extremes(fn, ref):
         check_filtered(fn(logits, top_k=k), ref(logits, top_k=k), f"top_k={k}")
 
 
-@case("top_k keeps exactly k when logits tie")
+@case("top_k keeps exactly k when logits tie", zh="logits 并列时 top_k 仍恰好保留 k 个")
 def k_ties(fn, ref):
     logits = torch.tensor([[1.0, 3.0, 3.0, 2.0, 3.0, 3.0], [5.0, 5.0, 5.0, 5.0, 5.0, 5.0]])
     out = fn(logits, top_k=2)
@@ -76,7 +86,10 @@ def k_ties(fn, ref):
     check_filtered(out, ref(logits, top_k=2), "top_k=2")
 
 
-@case("top_p keeps the token whose probability carries the mass past p")
+@case(
+    "top_p keeps the token whose probability carries the mass past p",
+    zh="top_p 保留使累计概率越过 p 的那个词元",
+)
 def p_crossing(fn, ref):
     probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
     logits = probs.log()
@@ -92,14 +105,17 @@ def p_crossing(fn, ref):
     check_filtered(out, ref(logits, top_p=0.6), "top_p=0.6")
 
 
-@case("a tiny top_p keeps only the most likely token")
+@case("a tiny top_p keeps only the most likely token", zh="极小的 top_p 只保留概率最大的词元")
 def p_tiny(fn, ref):
     g = torch.Generator().manual_seed(2)
     logits = torch.randn(4, 12, generator=g)
     check_filtered(fn(logits, top_p=1e-6), ref(logits, top_p=1e-6), "top_p=1e-6")
 
 
-@case("top_k first, then top_p over the renormalised survivors")
+@case(
+    "top_k first, then top_p over the renormalised survivors",
+    zh="先做 top_k，再在重新归一化后的剩余词元上做 top_p",
+)
 def k_then_p(fn, ref):
     logits = torch.tensor([[2.0, 1.9, 1.8] + [1.0] * 7])
     # Over all 10 tokens the top three hold 0.51 of the mass (0.36 before the third); after
@@ -108,7 +124,9 @@ def k_then_p(fn, ref):
     check_filtered(fn(logits, top_k=3, top_p=0.5), expected, "top_k=3, top_p=0.5")
 
 
-@case("every row of a (2, 3, V) batch is filtered on its own")
+@case(
+    "every row of a (2, 3, V) batch is filtered on its own", zh="(2, 3, V) 批次中每一行各自独立过滤"
+)
 def batched(fn, ref):
     g = torch.Generator().manual_seed(3)
     logits = torch.randn(2, 3, 20, generator=g) * 2
@@ -117,14 +135,14 @@ def batched(fn, ref):
     )
 
 
-@case("logits that are already -inf stay cut")
+@case("logits that are already -inf stay cut", zh="已经是 -inf 的 logits 仍被排除")
 def already_cut(fn, ref):
     logits = torch.tensor([[INF, 1.0, INF, 0.5, 0.2]])
     check_filtered(fn(logits, top_k=4), ref(logits, top_k=4), "top_k=4")
     check_filtered(fn(logits, top_p=0.9), ref(logits, top_p=0.9), "top_p=0.9")
 
 
-@case("float64 and float16 keep their dtype")
+@case("float64 and float16 keep their dtype", zh="float64 与 float16 输入保持原 dtype")
 def dtypes(fn, ref):
     g = torch.Generator().manual_seed(4)
     base = torch.randn(3, 16, generator=g) * 3

@@ -343,3 +343,66 @@ def test_every_change_to_a_users_cards_bumps_only_their_version(app):
             seen.append(c.execute(text(version), {"u": ada}).scalar_one())
             assert c.execute(text(version), {"u": bob}).scalar() is None
     assert seen == sorted(seen) and len(set(seen)) == 3
+
+
+# ---- cold start ------------------------------------------------------------------------------
+
+
+def test_the_head_read_from_the_files_is_alembics():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from app.db import MIGRATIONS_DIR, head_revision
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head() is not None
+
+
+def test_a_start_on_a_migrated_database_does_not_import_alembic(tmp_path):
+    """Alembic (and every dialect's DDL it loads) only when there is something to migrate."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from app.config import Settings\n"
+        "from app.db import make_engine, migrate\n"
+        f"e = make_engine(Settings(database_url='sqlite:///{tmp_path}/q.db', _env_file=None))\n"
+        "migrate(e)\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert [r.stdout.split() for r in runs] == [["True"], ["False"]]
+    with Session(make_engine_for(tmp_path)) as s:
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0009"
+
+
+def make_engine_for(tmp_path):
+    from app.config import Settings
+    from app.db import make_engine
+
+    return make_engine(Settings(database_url=f"sqlite:///{tmp_path}/q.db", _env_file=None))
+
+
+def test_the_zone_list_is_not_built_at_import_but_is_in_the_schema():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import zoneinfo, app.study.prefs as p\n"
+            "print(p._zones.cache_info().currsize)\n"
+            "s = p.PrefsIn.model_json_schema()['properties']['timezone']['anyOf'][0]\n"
+            "print('Asia/Shanghai' in s['enum'], s['maxLength'], p._zones.cache_info().currsize)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == ["0", "True", "64", "1"]

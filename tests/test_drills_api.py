@@ -3,17 +3,25 @@ the drill's card scheduled (first-try pass Good, pass after a failure Hard, give
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
-from app.models import CardState, ReviewLog
+from app.drills.harness import describe_cases
+from app.models import CardState, DrillAttempt, ReviewLog
 
 pytestmark = pytest.mark.slow
 DRILL = "scaled-dot-product-attention"
 REF = (Path(__file__).resolve().parents[1] / "drills" / DRILL / "reference.py").read_text()
+CASES = describe_cases(
+    (Path(__file__).resolve().parents[1] / "drills" / DRILL / "tests.py").read_text()
+)
+ZH = {"accept-language": "zh-CN"}
+EN = {"accept-language": "en"}
 WRONG = (
     REF.replace("math.sqrt", "1.0 * ").replace("sqrt(", "(")
     if "sqrt" in REF
@@ -48,6 +56,7 @@ def test_list_and_detail_hide_the_reference_until_an_attempt(client):
     assert d["entry"] == "attention" and d["reference"] is None and d["attempts"] == []
     assert any(c["visible"] and c["source"] for c in d["cases"])
     assert all(c["source"] is None for c in d["cases"] if not c["visible"])
+    assert {c["name"]: c["name_zh"] for c in d["cases"]} == {c.name: c.name_zh for c in CASES}
     assert client.get("/api/drills/nope").status_code == 404
 
 
@@ -152,3 +161,61 @@ def test_the_server_answers_while_hostile_code_runs(client):
     assert slowest < 1.0
     verdicts = sorted(r["attempt"]["verdict"] for r in results)
     assert verdicts == ["error", "timeout"], results
+
+
+def result_items(page: str) -> list[str]:
+    """The per-case lines of the result list, tags stripped: "✗ name tag 12 ms message"."""
+    listed = re.search(r'<ul class="cases" id="cases">(.*?)</ul>', page, re.S)
+    assert listed, "the page shows no per-case results"
+    items = re.findall(r"<li[^>]*>(.*?)</li>", listed.group(1), re.S)
+    return [html.unescape(" ".join(re.sub(r"<[^>]+>", " ", i).split())) for i in items]
+
+
+def case_names(page: str) -> list[str]:
+    listed = re.search(r'<ul class="cases" id="cases">(.*?)</ul>', page, re.S)
+    assert listed, "the page shows no per-case results"
+    return [html.unescape(n) for n in re.findall(r"<strong>(.*?)</strong>", listed.group(1))]
+
+
+def test_case_names_and_the_hidden_tag_follow_the_pages_language(client):
+    run = client.post(f"/api/drills/{DRILL}/submit", json={"code": WRONG}).json()
+    assert [(c["name"], c["name_zh"]) for c in run["cases"]] == [(c.name, c.name_zh) for c in CASES]
+    url = f"/drills/{DRILL}?attempt={run['attempt']['id']}"
+    zh, en = client.get(url, headers=ZH).text, client.get(url, headers=EN).text
+
+    assert case_names(zh) == [c.name_zh for c in CASES]
+    hidden = [c for c in CASES if not c.visible]
+    zh_items, en_items = result_items(zh), result_items(en)
+    for c, item in zip(CASES, zh_items, strict=True):
+        assert ("隐藏" in item) == (not c.visible), item
+        assert "hidden" not in item and c.name not in item
+    assert sum("通过" in i for i in zh_items) == len(CASES)  # 通过 or 未通过, for screen readers
+
+    assert case_names(en) == [c.name for c in CASES]
+    assert sum(" hidden " in f" {i} " for i in en_items) == len(hidden)
+    assert not any(c.name_zh in en for c in CASES)
+
+    # The visible examples' titles, above the editor's results, in the page's language too.
+    for c in CASES:
+        if c.visible:
+            assert f"<summary>{html.escape(c.name_zh)}</summary>" in zh
+            assert f"<summary>{html.escape(c.name)}</summary>" in en
+
+
+def test_an_attempt_stored_before_chinese_case_names_still_renders(client):
+    """Stored details carry only the English ``name``: a case the drill still has takes its
+    current Chinese name; one it no longer has keeps its English name."""
+    run = client.post(f"/api/drills/{DRILL}/submit", json={"code": WRONG}).json()
+    old_cases = [{k: v for k, v in c.items() if k != "name_zh"} for c in run["cases"]]
+    old_cases[-1]["name"] = "a case since renamed"
+    with Session(client.app.state.engine) as s:
+        row = s.get(DrillAttempt, run["attempt"]["id"])
+        row.details = json.dumps({"error": None, "cases": old_cases, "output": ""})
+        s.add(row)
+        s.commit()
+    url = f"/drills/{DRILL}?attempt={run['attempt']['id']}"
+    zh = client.get(url, headers=ZH)
+    assert zh.status_code == 200
+    assert case_names(zh.text) == [c.name_zh for c in CASES[:-1]] + ["a case since renamed"]
+    en = client.get(url, headers=EN)
+    assert case_names(en.text) == [c.name for c in CASES[:-1]] + ["a case since renamed"]

@@ -86,6 +86,15 @@ def test_enough_visible_examples_and_hidden_cases(drills, drill_id):
     assert all(c.source is None for c in hidden)
 
 
+@pytest.mark.parametrize("drill_id", IDS)
+def test_every_case_has_its_own_chinese_name(drills, drill_id):
+    # The Chinese page shows these names; the loader demands them, this checks they are Chinese.
+    cases = drills[drill_id].cases
+    for c in cases:
+        assert c.name_zh and any("\u4e00" <= ch <= "\u9fff" for ch in c.name_zh), c.name
+    assert len({c.name_zh for c in cases}) == len(cases)
+
+
 @pytest.fixture
 def one_thread():
     before = torch.get_num_threads()

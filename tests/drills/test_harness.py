@@ -32,13 +32,13 @@ import torch
 from app.drills.harness import case, check, check_close
 
 
-@case("doubles a vector", visible=True)
+@case("doubles a vector", zh="向量乘以 2", visible=True)
 def vector(fn, ref):
     x = torch.arange(4.0)
     check_close(fn(x), ref(x), "out")
 
 
-@case("keeps float64")
+@case("keeps float64", zh="保持 float64")
 def float64(fn, ref):
     x = torch.arange(3, dtype=torch.float64)
     check_close(fn(x), ref(x), "out")
@@ -74,6 +74,16 @@ def test_a_correct_submission_passes_every_case_in_file_order_and_each_is_timed(
     assert [c.visible for c in v.cases] == [True, False, False, True]
     assert all(c.passed and c.message == "" for c in v.cases)
     assert v.cases[2].time_ms >= 20 and all(c.time_ms > 0 for c in v.cases)
+
+
+def test_each_result_carries_both_names_and_labels_itself_in_the_pages_language():
+    v = run("def double(x):\n    return x + x\n")
+    assert [c.name_zh for c in v.cases] == ["向量乘以 2", "保持 float64", None, None]
+    assert [c.label("zh") for c in v.cases[:3]] == ["向量乘以 2", "保持 float64", "a slow one"]
+    assert [c.label("en") for c in v.cases[:2]] == ["doubles a vector", "keeps float64"]
+    # The verdict crosses the sandbox's pipe as JSON: both names survive the trip.
+    again = type(v).model_validate_json(v.model_dump_json())
+    assert again.cases[0].name_zh == "向量乘以 2" and again.cases[2].name_zh is None
 
 
 def test_a_syntax_error_is_reported_with_its_submission_line():
@@ -200,12 +210,14 @@ def test_a_broken_drill_is_our_error_not_the_learners():
 def test_describe_cases_reads_names_and_visible_sources_without_running_anything():
     tests = "raise SystemExit('never run')\n" + TESTS
     cases = describe_cases(tests)
-    assert [(c.name, c.visible) for c in cases] == [
-        ("doubles a vector", True),
-        ("keeps float64", False),
-        ("a slow one", False),
-        ("another visible one", True),
+    assert [(c.name, c.name_zh, c.visible) for c in cases] == [
+        ("doubles a vector", "向量乘以 2", True),
+        ("keeps float64", "保持 float64", False),
+        ("a slow one", None, False),
+        ("another visible one", None, True),
     ]
+    decorators = [i for i, ln in enumerate(tests.splitlines(), 1) if ln.startswith("@case(")]
+    assert [c.line for c in cases] == decorators and len(decorators) == 4  # for the loader
     assert cases[0].source.startswith("def vector(fn, ref):\n    x = torch.arange(4.0)")
     assert cases[1].source is None and cases[2].source is None
 
@@ -213,3 +225,5 @@ def test_describe_cases_reads_names_and_visible_sources_without_running_anything
 def test_describe_cases_rejects_a_name_it_cannot_read():
     with pytest.raises(ValueError, match="line 2: @case needs its name as a string literal"):
         describe_cases("NAME = 'x'\n@case(NAME)\ndef t(fn, ref):\n    pass\n")
+    with pytest.raises(ValueError, match=r"line 2: @case\(zh=...\) must be a string literal"):
+        describe_cases("ZH = 'x'\n@case('x', zh=ZH)\ndef t(fn, ref):\n    pass\n")

@@ -121,12 +121,49 @@ def test_a_missing_file_is_named(tmp_drills):
 def test_too_few_cases_and_a_repeated_case_name(tmp_drills):
     tests = tmp_drills / SAMPLE / "tests.py"
     edit(tests, "visible=True)\ndef worked", ")\ndef worked")
-    edit(tests, '@case("scores are scaled by 1/√d_k")', '@case("a worked 2×2 example")')
+    edit(tests, '@case("scores are scaled by 1/√d_k",', '@case("a worked 2×2 example",')
     issues = issues_of(tmp_drills)
     assert {i.file for i in issues} == {f"{SAMPLE}/tests.py"}
     messages = " | ".join(i.message for i in issues)
     assert "two cases are named 'a worked 2×2 example'" in messages
     assert "1 visible and 10 hidden cases: a drill needs at least 2 visible" in messages
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, ln in enumerate(path.read_text().splitlines(), 1) if text in ln)
+
+
+def test_a_case_without_a_chinese_name_is_named_with_its_file_and_line(tmp_drills):
+    # The page shows each case's name in the reader's language: a new case must bring its zh.
+    tests = tmp_drills / SAMPLE / "tests.py"
+    edit(tests, ', zh="分数乘以 1/√d_k"', "")
+    (issue,) = issues_of(tmp_drills)
+    assert (issue.file, issue.question_id, issue.field) == (f"{SAMPLE}/tests.py", SAMPLE, "zh")
+    assert issue.line == _line_of(tests, '@case("scores are scaled by 1/√d_k")')
+    assert "case 'scores are scaled by 1/√d_k' has no Chinese name" in issue.message
+    assert str(issue).startswith(f"{SAMPLE}/tests.py:{issue.line}, question '{SAMPLE}'")
+
+
+def test_an_empty_copied_or_repeated_chinese_name_is_named(tmp_drills):
+    tests = tmp_drills / SAMPLE / "tests.py"
+    edit(tests, 'zh="分数乘以 1/√d_k"', 'zh="  "')
+    edit(tests, 'zh="梯度传到 q、k 和 v"', 'zh="gradients reach q, k and v"')
+    edit(tests, 'zh="带批次和头维度时的形状"', 'zh="手算的 2×2 例子"')
+    issues = issues_of(tmp_drills)
+    assert {(i.file, i.field) for i in issues} == {(f"{SAMPLE}/tests.py", "zh")}
+    messages = sorted(i.message for i in issues)
+    assert len(messages) == 3, messages
+    assert "case 'gradients reach q, k and v': its zh name is the English one copied" in messages[0]
+    assert "case 'scores are scaled by 1/√d_k' has no Chinese name" in messages[1]
+    assert messages[2] == "two cases have the Chinese name '手算的 2×2 例子'"
+
+
+def test_a_zh_name_that_is_not_a_literal_is_named(tmp_drills):
+    edit(tmp_drills / SAMPLE / "tests.py", 'zh="分数乘以 1/√d_k"', "zh=ZH")
+    issues = issues_of(tmp_drills)
+    assert {i.file for i in issues} == {f"{SAMPLE}/tests.py"}
+    line = _line_of(tmp_drills / SAMPLE / "tests.py", "zh=ZH")
+    assert any(f"line {line}: @case(zh=...) must be a string literal" in i.message for i in issues)
 
 
 def test_every_broken_drill_is_reported_at_once(tmp_drills):

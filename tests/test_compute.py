@@ -221,3 +221,15 @@ def test_a_gpu_asked_for_but_absent_fails_each_demo_with_the_reason_and_the_pool
         assert again.error == "failed" and stats(p)["replaced"] == 0
     finally:
         p.close()
+
+
+def test_workers_that_die_as_they_start_get_a_clear_error_not_an_endless_fork_loop():
+    p = ComputePool(
+        PoolLimits(workers=1, cache_mb=0), extra_modules=("tests.compute_broken_worker",)
+    )
+    try:
+        for seed in (1, 2):  # and the next job is answered the same way, not left hanging
+            r = p.submit_sync(job("causal-mask", seed=seed))
+            assert r.error == "crashed" and "exit as soon as they start" in (r.message or "")
+    finally:
+        p.close()

@@ -30,6 +30,7 @@ import signal
 import socket
 import sys
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,8 @@ from app.compute.protocol import (
     encode,
     read_frame,
 )
+
+START_TIMEOUT_S = 10.0  # a forked worker's set-up (threads, limits) takes milliseconds
 
 
 class ResultCache:
@@ -126,13 +129,15 @@ class Supervisor:
             "jobs": 0,
             "replaced": 0,
             "retired_idle": 0,
+            "start_failures": 0,
             "busy": 0,
             "timeouts": 0,
             "crashes": 0,
         }
 
     # ---- workers -------------------------------------------------------------------------
-    async def spawn(self) -> None:
+    async def spawn(self) -> bool:
+        """Fork a worker and wait for its "ready"; False (and logged) if it died on the way."""
         self.live += 1  # counted before the first await: concurrent jobs must not over-fork
         parent, child = socket.socketpair()
         pid = os.fork()
@@ -144,13 +149,31 @@ class Supervisor:
 
                 serve(child, self.limits)
             except BaseException:
+                traceback.print_exc()  # to the server's log: why workers die as they start
                 code = 1
             finally:
                 os._exit(code)
         child.close()
         w = Worker(pid, parent)
         await w.connect()
+        assert w.reader is not None
+        try:
+            hello = await asyncio.wait_for(read_frame(w.reader), START_TIMEOUT_S)
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, ProtocolError):
+            hello = {}
+        if not hello.get("ready"):
+            w.kill()
+            self.live -= 1
+            self.stats["start_failures"] += 1
+            return False
         self.idle.put_nowait(w)
+        return True
+
+    async def top_up(self) -> None:
+        """Fork until the pool has the workers it wants; stop at a fork that fails to start."""
+        while self.live < self.wanted():
+            if not await self.spawn():
+                return
 
     def wanted(self) -> int:
         """Workers the pool should have now: the warm ones, plus one per job in flight."""
@@ -160,8 +183,7 @@ class Supervisor:
         w.kill()
         self.live -= 1
         self.stats["replaced"] += 1
-        if self.live < self.wanted():
-            await self.spawn()
+        await self.top_up()
 
     async def reap_idle(self) -> None:
         """Retire workers that ran jobs and then idled ``idle_retire_s``; top up the warm ones."""
@@ -180,8 +202,7 @@ class Supervisor:
                     keep.append(w)
             for w in keep:
                 self.idle.put_nowait(w)
-            while self.live < self.wanted():
-                await self.spawn()
+            await self.top_up()
 
     # ---- jobs ----------------------------------------------------------------------------
     async def run(self, msg: dict, on_progress: Callable[[dict], None] | None = None) -> JobReply:
@@ -218,6 +239,22 @@ class Supervisor:
             self.cache.put(key, reply.result_json)
         return reply
 
+    async def _acquire(self) -> Worker | None:
+        """An idle live worker, forking one if the pool may grow; None when forks keep failing."""
+        for _ in range(3):
+            if self.idle.empty() and self.live < self.wanted() and not await self.spawn():
+                continue
+            if self.idle.empty() and self.live == 0:
+                continue  # nobody running could ever hand one back
+            w = await self.idle.get()
+            if w.alive():
+                return w
+            # Died while idle (e.g. the kernel's OOM killer): not this job's fault.
+            self.stats["crashes"] += 1
+            w.kill()
+            self.live -= 1
+        return None
+
     async def _on_worker(
         self, job: DemoJob | DrillJob | FitJob, on_progress: Callable[[dict], None] | None = None
     ) -> JobReply:
@@ -229,13 +266,12 @@ class Supervisor:
             timeout = job.timeout_s
         else:
             timeout = self.limits.job_timeout_s
-        if self.idle.empty() and self.live < self.wanted():
-            await self.spawn()
-        w = await self.idle.get()
-        while not w.alive():  # died while idle (e.g. the kernel's OOM killer): not this job's fault
-            self.stats["crashes"] += 1
-            await self.retire(w)
-            w = await self.idle.get()
+        w = await self._acquire()
+        if w is None:
+            return JobReply(
+                error="crashed",
+                message="compute workers exit as soon as they start; the server log says why",
+            )
         self.stats["jobs"] += 1
         try:
             raw = await asyncio.wait_for(w.ask(encode(job), on_progress), timeout)
@@ -325,8 +361,7 @@ async def main_async(sock_path: Path, limits: PoolLimits, extra: list[str]) -> N
     # the pages the forked workers share with us.
     gc.freeze()
     sup = Supervisor(limits)
-    for _ in range(limits.warm_workers):
-        await sup.spawn()
+    await sup.top_up()
     reaper = asyncio.create_task(sup.reap_idle())
     with contextlib.suppress(FileNotFoundError):
         sock_path.unlink()

@@ -145,6 +145,7 @@ def serve(sock: socket.socket, limits: PoolLimits) -> None:
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     base = rss_mb()
+    sock.sendall(encode({"ready": True}))  # the supervisor counts a worker only from here
     while True:
         msg = recv_frame(sock)
         if msg is None or msg.get("kind") == "exit":

@@ -59,3 +59,19 @@ def test_hints_are_revealed_one_at_a_time(page):
         hints.nth(0).locator("summary").click()
         expect(hints.nth(1)).to_be_visible()
         assert page.locator("#hints-used").input_value() == "1"
+
+
+def test_the_chinese_page_names_the_cases_and_tags_in_chinese(page, api, server):
+    # Case names and the "hidden" tag follow the page's language, like every other word on it.
+    page.context.add_cookies([{"name": "lang", "value": "zh", "url": server.url}])
+    run = api.post(f"/api/drills/{DRILL}/submit", json={"code": WRONG}).json()
+    assert run["passed"] is False
+    page.goto(f"/drills/{DRILL}?attempt={run['attempt']['id']}#result")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.locator("#cases li", has_text="分数乘以 1/√d_k")).to_have_class("fail")
+    expect(page.locator("#cases .tag").first).to_have_text("隐藏")
+    expect(page.locator("#cases")).not_to_contain_text("hidden")
+    expect(page.locator("#cases")).not_to_contain_text("scores are scaled by 1/√d_k")
+    expect(page.locator(".examples summary").first).to_have_text("带批次和头维度时的形状")
+    expect(page.locator("#editor .cm-content")).to_have_attribute("aria-label", "你的代码")
+    page.shots(page, "drill-zh")

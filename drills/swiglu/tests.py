@@ -37,7 +37,11 @@ def shape(fn, ref):
     check_shape(out, (2, 5, 8), "out")
 
 
-@case("a worked example with identity-like weights", zh="手算示例：权重接近单位矩阵", visible=True)
+@case(
+    "a worked example with identity-like weights",
+    zh="手算示例：权重取单位矩阵及其倍数",
+    visible=True,
+)
 def worked(fn, ref):
     x = torch.tensor([[1.0, -1.0]])
     w_gate = torch.eye(2)

@@ -192,7 +192,7 @@ class CardMap(dict[str, CardRow]):
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse  # type: ignore[assignment]
 
 
-_V = CardVersion.__table__
+CARD_VERSION = _V = CardVersion.__table__
 _VERSION_OF = sa_select(
     sa_select(_V.c.version).where(_V.c.user_id == bindparam("user_id")).scalar_subquery()
 )
@@ -233,6 +233,20 @@ class _CardCache:
 _CARD_CACHES: weakref.WeakKeyDictionary[Engine, _CardCache] = weakref.WeakKeyDictionary()
 
 
+def card_version_of(session: Session, version: int | None, txid: object = None) -> int | None:
+    """What ``_card_version`` makes of a version read by another statement (with
+    ``txid_current_if_assigned()`` on PostgreSQL)."""
+    conn = session.connection()
+    name = conn.dialect.name
+    if name == "sqlite":
+        if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            return None
+        return version or 0
+    if name == "postgresql":
+        return None if txid is not None else version or 0
+    return None
+
+
 def _card_version(session: Session, user_id: int) -> int | None:
     """The user's card version, or None where it cannot be trusted for a cache: this
     transaction has written (what it sees may never commit), or the database has no triggers.
@@ -250,14 +264,19 @@ def _card_version(session: Session, user_id: int) -> int | None:
     return None
 
 
-def cards_by_question(session: Session, user_id: int) -> CardMap:
+_NOT_READ = object()
+
+
+def cards_by_question(session: Session, user_id: int, *, version: object = _NOT_READ) -> CardMap:
     """Every card of the user by question (or drill card) id, as plain values, read-only.
 
     Read from the database once per change of the user's cards: each worker keeps the last map
     it read per user with the card version it read first (migration 0009's triggers bump it on
     any change, from any process), so a request costs one indexed select while nothing changed.
-    The version is read before the cards, so a map is never older than its version."""
-    version = _card_version(session, user_id)
+    The version is read before the cards, so a map is never older than its version; a caller
+    that read it (``card_version_of``, in the same statement as other things) passes it."""
+    if version is _NOT_READ:
+        version = _card_version(session, user_id)
     engine = session.get_bind()
     cache = _CARD_CACHES.get(engine) if version is not None else None  # type: ignore[arg-type]
     if cache is not None:

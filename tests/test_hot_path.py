@@ -406,3 +406,49 @@ def test_the_zone_list_is_not_built_at_import_but_is_in_the_schema():
         check=True,
     ).stdout.split()
     assert out == ["0", "True", "64", "1"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    state=st.sampled_from([1, 2, 3]),
+    step=st.integers(min_value=0, max_value=3),
+    stability=st.floats(min_value=0.01, max_value=3000),
+    difficulty=st.floats(min_value=1, max_value=10),
+    since=st.floats(min_value=0, max_value=400 * 86400),
+    later=st.floats(min_value=0, max_value=86399),
+    more=st.integers(min_value=1, max_value=60),
+)
+def test_the_cached_intervals_of_a_seen_card_are_fsrs_own(
+    state, step, stability, difficulty, since, later, more
+):
+    """The grade buttons' intervals are cached per whole day since the last review: at any
+    moment of that day FSRS itself gives the same ones."""
+    from datetime import timedelta
+
+    from app.web import api
+
+    last = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    first = last + timedelta(seconds=since)
+    # A second moment in the same whole day since the last review.
+    elapsed = (first - last).days
+    second = last + timedelta(days=elapsed, seconds=later)
+    card = services.CardRow(
+        id=1,
+        user_id=1,
+        question_id="q",
+        state=state,
+        step=None if state == 2 else step,
+        stability=stability,
+        difficulty=difficulty,
+        due=first,
+        last_review=last,
+        reps=3,
+        lapses=0,
+        suspended=False,
+        buried_until=None,
+    )
+    srs = Srs(0.9, fuzz=False)
+    # And a moment some days later, where the same card may have other intervals.
+    for now in (first, second, second + timedelta(days=more)):
+        direct = {g.name: humanize(d) for g, d in srs.preview(services.snapshot(card), now).items()}
+        assert api._seen_card_intervals(srs, card, now) == direct

@@ -56,10 +56,17 @@ class Today:
 
 
 def today(
-    session: Session, user_id: int, bank: Bank, srs: Srs, prefs: Prefs, now: datetime
+    session: Session,
+    user_id: int,
+    bank: Bank,
+    srs: Srs,
+    prefs: Prefs,
+    now: datetime,
+    **card_version: Any,
 ) -> Today:
+    """``card_version``: ``version=`` as read with the prefs (app/web/api.py), else read here."""
     since, until = day_bounds(prefs, now)
-    cards = services.cards_by_question(session, user_id)
+    cards = services.cards_by_question(session, user_id, **card_version)
     new_today = services.new_cards_today(session, user_id, now, since=since)
     allowance = prefs.new_per_day + extra_new_today(prefs, now)
     fc = None
@@ -82,11 +89,19 @@ def today(
     return Today(since, until, allowance, early, cards, new_today, fc)
 
 
-def for_page(request: Any, session: Session, user_id: int, bank: Bank, srs: Srs, now: datetime):
+def for_page(
+    request: Any,
+    session: Session,
+    user_id: int,
+    bank: Bank,
+    srs: Srs,
+    now: datetime,
+    **card_version: Any,
+) -> Today:
     p = for_request(request, session, user_id)
     if p.autofit_every:
         autofit.maybe_start(request.app.state, session, user_id, p, now)
-    return today(session, user_id, bank, srs, p, now)
+    return today(session, user_id, bank, srs, p, now, **card_version)
 
 
 class QueueOut(BaseModel):

@@ -10,7 +10,7 @@ from weakref import WeakKeyDictionary
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
-from sqlalchemy import bindparam
+from sqlalchemy import Integer, bindparam, cast
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, func, select
 
@@ -162,25 +162,42 @@ def next_due(
     return Response(out.model_dump_json(), media_type="application/json")
 
 
-_PREFS_OF = sa_select(UserPrefs.__table__).where(
-    UserPrefs.__table__.c.user_id == bindparam("user_id")
-)
+_P = UserPrefs.__table__
+_PREFS_OF = sa_select(_P).where(_P.c.user_id == bindparam("user_id"))
+# Next card's one statement for the member's state: their card version (app/services.py) and
+# their prefs row, either of which may be missing, joined to the one row that names the user.
+_ME = sa_select(cast(bindparam("user_id"), Integer).label("uid")).subquery("me")
+_VERSION_AND_PREFS = {
+    dialect: sa_select(
+        services.CARD_VERSION.c.version,
+        *([func.txid_current_if_assigned()] if dialect == "postgresql" else []),
+        *_P.c,
+    ).select_from(
+        _ME.outerjoin(
+            services.CARD_VERSION, services.CARD_VERSION.c.user_id == _ME.c.uid
+        ).outerjoin(_P, _P.c.user_id == _ME.c.uid)
+    )
+    for dialect in ("sqlite", "postgresql")
+}
 _prefs_by_row: dict[tuple[Any, ...], Prefs] = {}
 PREFS_CACHE_SIZE = 4096
 
 
-def _member_prefs(ctx: Ctx, session: Session) -> Prefs:
+def _member_prefs(ctx: Ctx, session: Session, raw: Any = _PREFS_OF) -> Prefs:
     """The member's prefs, as app/study/prefs.py's ``load`` makes them, for the two hot routes.
     The row is read on every request (another worker may have just changed it), by a prebuilt
-    Core select; turning it into Prefs (time zone check, weights and fit report parsed, a
-    pydantic model) is done once per distinct stored row and server default, then shared:
-    Prefs is frozen. Cached on the request as ``for_request`` does, for the queue code."""
-    raw = session.connection().execute(_PREFS_OF, {"user_id": ctx.user_id}).first()
+    Core select, or passed as ``raw``: its values as another statement read them (None: no row).
+    Turning it into Prefs (time zone check, weights and fit report parsed, a pydantic model) is
+    done once per distinct stored row and server default, then shared: Prefs is frozen. Cached
+    on the request as ``for_request`` does, for the queue code."""
+    if raw is _PREFS_OF:
+        raw = session.connection().execute(_PREFS_OF, {"user_id": ctx.user_id}).first()
     s = ctx.settings
     key = (None if raw is None else tuple(raw), ctx.user_id, s.new_per_day, s.desired_retention)
     prefs = _prefs_by_row.get(key)
     if prefs is None:
-        prefs = to_prefs(None if raw is None else UserPrefs(**raw._mapping), s)
+        row = None if raw is None else UserPrefs(**dict(zip(_P.c.keys(), raw, strict=True)))
+        prefs = to_prefs(row, s)
         if len(_prefs_by_row) >= PREFS_CACHE_SIZE:
             _prefs_by_row.clear()
         _prefs_by_row[key] = prefs
@@ -190,11 +207,12 @@ def _member_prefs(ctx: Ctx, session: Session) -> Prefs:
 
 def _next_out(ctx: Ctx, session: Session, topic: list[str] | None) -> NextOut:
     request, user_id, bank, now = ctx.request, ctx.user_id, ctx.bank, ctx.now
-    srs = study_srs_for(request.app.state, _member_prefs(ctx, session))
+    version, raw = _version_and_prefs(session, user_id)
+    srs = study_srs_for(request.app.state, _member_prefs(ctx, session, raw))
     pool = bank.filter(topics=topic) if topic else None
     # One read of the cards and of today's new-card count serves both questions. The member's
     # own day, new-card allowance and interview plan (app/study/queue.py) shape both.
-    day = study_queue.for_page(request, session, user_id, bank, srs, now)
+    day = study_queue.for_page(request, session, user_id, bank, srs, now, version=version)
     item = services.next_card(session, user_id, bank, now, questions=pool, **day.next_card_kwargs())
     due, new_left = services.queue_counts(
         session,
@@ -209,8 +227,7 @@ def _next_out(ctx: Ctx, session: Session, topic: list[str] | None) -> NextOut:
     if item is None:
         return NextOut(question=None, is_new=False, due_count=due, new_left_today=new_left)
     if item.card and item.card.reps:
-        preview = srs.preview(services.snapshot(item.card), now)
-        intervals = {g.name: humanize(d) for g, d in preview.items()}
+        intervals = _seen_card_intervals(srs, item.card, now)
     else:
         intervals = _new_card_intervals(srs, now)
     return NextOut(
@@ -222,7 +239,43 @@ def _next_out(ctx: Ctx, session: Session, topic: list[str] | None) -> NextOut:
     )
 
 
+def _version_and_prefs(session: Session, user_id: int) -> tuple[int | None, Any]:
+    """The user's card version (as ``services.cards_by_question`` takes it) and prefs row (None
+    for none), in one statement where the dialect has one."""
+    conn = session.connection()
+    stmt = _VERSION_AND_PREFS.get(conn.dialect.name)
+    if stmt is None:
+        return None, conn.execute(_PREFS_OF, {"user_id": user_id}).first()
+    row = conn.execute(stmt, {"user_id": user_id}).one()
+    pg = conn.dialect.name == "postgresql"
+    version = services.card_version_of(session, row[0], row[1] if pg else None)
+    prefs = row[2:] if pg else row[1:]
+    return version, (None if prefs[0] is None else prefs)  # prefs[0]: user_prefs.user_id
+
+
 _new_intervals: WeakKeyDictionary[Srs, dict[str, str]] = WeakKeyDictionary()
+_seen_intervals: WeakKeyDictionary[Srs, dict[tuple[Any, ...], dict[str, str]]] = WeakKeyDictionary()
+SEEN_INTERVALS_SIZE = 4096
+
+
+def _seen_card_intervals(srs: Srs, card: services.AnyCard, now: datetime) -> dict[str, str]:
+    """A seen card's grade-button intervals. FSRS (fsrs/scheduler.py, ``review_card``) reads the
+    review time only as whole days since the last review and returns ``due = time + interval``;
+    so for one scheduler the intervals are a function of the card's state, step, stability,
+    difficulty and those days: four FSRS reviews once per such key, not per request."""
+    days = (now - card.last_review).days if card.last_review is not None else None
+    key = (card.state, card.step, card.stability, card.difficulty, days)
+    per_srs = _seen_intervals.get(srs)
+    if per_srs is None:
+        per_srs = _seen_intervals.setdefault(srs, {})
+    got = per_srs.get(key)
+    if got is None:
+        preview = srs.preview(services.snapshot(card), now)
+        got = {g.name: humanize(d) for g, d in preview.items()}
+        if len(per_srs) >= SEEN_INTERVALS_SIZE:
+            per_srs.clear()
+        per_srs[key] = got
+    return dict(got)
 
 
 def _new_card_intervals(srs: Srs, now: datetime) -> dict[str, str]:

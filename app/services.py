@@ -6,7 +6,6 @@ Routes stay thin: they parse input, call one function here, and render what it r
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import json
 import random
 import threading
@@ -669,7 +668,14 @@ def _submit_once(
         res = conn.execute(_UPDATE_CARD, {"b_id": row.id, "b_reps": row.reps, **values})
         if res.rowcount != 1:
             raise ConcurrentUpdate(question_id)
-        row = dataclasses.replace(row, **values)  # type: ignore[arg-type]
+        # A new frozen row, built directly: dataclasses.replace costs several times more.
+        row = CardRow(
+            id=row.id,
+            user_id=row.user_id,
+            question_id=row.question_id,
+            suspended=row.suspended,
+            **values,  # type: ignore[arg-type]
+        )
     log = LogRow(
         id=0,
         user_id=user_id,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app.compute.client import ComputePool
+from app.compute.client import ComputePool, ComputeUnavailable
 from app.compute.limits import PoolLimits
 from app.compute.protocol import DemoJob, JobReply
 
@@ -114,7 +114,7 @@ def test_every_demo_through_the_pool_equals_the_function_and_torch_stays_out():
     pure function returns (checked in a child that does import torch)."""
     code = r"""
 import json, sys
-from app.compute.client import ComputePool
+from app.compute.client import ComputePool, ComputeUnavailable
 from app.demos import REGISTRY, load_all
 from app.demos.runner import DemoRunner
 load_all()
@@ -233,3 +233,17 @@ def test_workers_that_die_as_they_start_get_a_clear_error_not_an_endless_fork_lo
             assert r.error == "crashed" and "exit as soon as they start" in (r.message or "")
     finally:
         p.close()
+
+
+def test_closing_a_pool_frees_a_start_still_waiting_for_its_supervisor(tmp_path):
+    # A server stopped while its host's supervisor is still importing torch (or was stopped
+    # first): the web worker's start() waits for the socket holding the pool's lock, and its
+    # shutdown (close) must not wait out the start timeout behind it.
+    p = ComputePool(socket=tmp_path / "never.sock")
+    with ThreadPoolExecutor(1) as ex:
+        waiting = ex.submit(p.start)
+        time.sleep(0.3)
+        assert not waiting.done()
+        p.close()
+        with pytest.raises(ComputeUnavailable, match="closing"):
+            waiting.result(timeout=5)

@@ -67,6 +67,9 @@ class ComputePool:
         self.extra_modules = extra_modules
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        # Set by close(): a start() still waiting for the supervisor gives up at once (it holds
+        # the lock, and a server shutting down must not wait out the start timeout for it).
+        self._closing = threading.Event()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._ready = False
 
@@ -111,11 +114,15 @@ class ComputePool:
                     self._proc = None
                     raise ComputeUnavailable(f"the compute pool did not start: {line!r}")
             else:
-                _wait_for_socket(path, START_TIMEOUT_S)
+                _wait_for_socket(path, START_TIMEOUT_S, self._closing)
             self._ready = True
             return path
 
     def close(self) -> None:
+        self._closing.set()
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()  # a start() blocked on its "ready" line reads EOF and lets go
         with self._lock:
             if self._proc is not None and self._proc.poll() is None:
                 self._proc.terminate()
@@ -129,6 +136,7 @@ class ComputePool:
             if self._tmp is not None:
                 self._tmp.cleanup()
                 self._tmp = None
+        self._closing.clear()  # closed, not closing: a later job may start the pool again
 
     @property
     def pid(self) -> int | None:
@@ -229,10 +237,11 @@ def _readline_within(proc: subprocess.Popen[bytes], timeout: float) -> bytes:
     return out[0] if out else b"(no answer within %d s)" % timeout
 
 
-def _wait_for_socket(path: Path, timeout: float) -> None:
-    """A supervisor someone else started (``serve``) may still be importing torch: wait for it."""
+def _wait_for_socket(path: Path, timeout: float, closing: threading.Event) -> None:
+    """A supervisor someone else started (``serve``) may still be importing torch: wait for it,
+    unless the pool is being closed meanwhile."""
     deadline = time.monotonic() + timeout
-    while True:
+    while not closing.is_set():
         with socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_STREAM) as s:
             try:
                 s.connect(str(path))
@@ -240,4 +249,5 @@ def _wait_for_socket(path: Path, timeout: float) -> None:
             except OSError:
                 if time.monotonic() > deadline:
                     raise ComputeUnavailable(f"no compute pool at {path}") from None
-        time.sleep(0.1)
+        closing.wait(0.1)
+    raise ComputeUnavailable("the compute pool is closing")

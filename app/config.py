@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # The reverse proxy whose X-Forwarded-For/-Proto we trust (comma-separated addresses, or "*").
     forwarded_allow_ips: str = "127.0.0.1"
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    # A progress file: ~200 bytes a review, so a year of study is ~6 MB.
+    max_import_bytes: int = Field(default=32 << 20, ge=1024)
     # `serve` migrates once before starting workers, then tells them not to.
     migrate_on_start: bool = True
     # The compute pool (app/compute): demos and drills run in worker processes, never here.

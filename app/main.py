@@ -114,7 +114,10 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     )
 
     app.add_middleware(
-        SecurityMiddleware, secure_cookies=settings.secure_cookies, max_body=settings.max_body_bytes
+        SecurityMiddleware,
+        secure_cookies=settings.secure_cookies,
+        max_body=settings.max_body_bytes,
+        max_import=settings.max_import_bytes,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)

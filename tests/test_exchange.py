@@ -30,7 +30,10 @@ def _study(client, clock):
     client.post("/api/cards/soul-04-fixture-scaling/hold", json={"action": "suspend"})
 
 
-def _fresh_client(tmp_path: Path, clock):
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+def _fresh_client(tmp_path: Path, clock, **overrides):
     s = Settings(
         data_dir=tmp_path,
         database_url=_database_url(tmp_path),
@@ -38,6 +41,7 @@ def _fresh_client(tmp_path: Path, clock):
         drills_dir=FIXTURE_DRILLS,
         fsrs_fuzz=False,
         _env_file=None,
+        **overrides,
     )
     a = create_app(s)
     a.state.clock = clock
@@ -206,3 +210,39 @@ def test_cram_answers_travel_in_the_export_and_stay_out_of_the_stats(client, clo
         assert r.status_code == 303
         assert [x["cram"] for x in c2.get("/export.json").json()["reviews"]].count(True) == 1
     app2.state.engine.dispose()
+
+
+def test_a_progress_file_past_the_general_body_limit_still_imports(client, clock, tmp_path):
+    # A year of study exports ~6 MB; the 1 MB limit on other requests refused it with a 413.
+    _study(client, clock)
+    body = client.get("/export.json").content + b" " * (2 << 20)  # valid JSON, over 1 MB
+    app2, c2 = _fresh_client(tmp_path / "other", clock)
+    with c2:
+        r = c2.post(
+            "/import",
+            files={"file": ("p.json", body, "application/json")},
+            data={"csrf_token": c2.cookies["tq_csrf"]},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and "imported" in r.headers["location"]
+        assert len(c2.get("/export.json").json()["reviews"]) == 4
+        # Everything else keeps the general limit.
+        big = c2.post("/api/reviews", content=b"x" * (2 << 20), headers=JSON_HEADERS)
+        assert big.status_code == 413
+    app2.state.engine.dispose()
+
+
+def test_a_file_past_the_upload_limit_gets_a_413_page_in_the_readers_language(tmp_path, clock):
+    a, c = _fresh_client(tmp_path, clock, max_import_bytes=2 << 20)
+    with c:
+        c.cookies.set("lang", "zh")
+        r = c.post(
+            "/import",
+            files={"file": ("p.json", b" " * (3 << 20), "application/json")},
+            data={"csrf_token": c.cookies["tq_csrf"]},
+            headers={"accept": "text/html"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
+        assert "提交的内容太大" in r.text and "content-security-policy" in r.headers
+    a.state.engine.dispose()

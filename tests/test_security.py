@@ -49,3 +49,15 @@ def test_oversized_body_is_413(raw_client):
 def test_api_docs_are_served_without_a_cdn(raw_client):
     html = raw_client.get("/docs").text
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+
+
+def test_a_cross_site_form_post_shows_a_browser_a_page_not_json(raw_client):
+    r = raw_client.post(
+        "/import",
+        files={"file": ("p.json", b"{}", "application/json")},
+        headers={"origin": "http://evil.example", "accept": "text/html"},
+    )
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert "x-frame-options" in r.headers
+    api = raw_client.post("/api/reviews", json={}, headers={"origin": "http://evil.example"})
+    assert api.status_code == 403 and api.json() == {"detail": "cross-site request refused"}

@@ -109,44 +109,42 @@ def from_elsewhere(scope: Scope, headers: dict[bytes, bytes]) -> bool:
     return netloc != host
 
 
+# Routes whose body is a file a member uploads (a progress export: a year of study is ~6 MB),
+# allowed ``max_import`` bytes instead of ``max_body``.
+UPLOAD_PATHS = frozenset({"/import"})
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
+    """Answer as the app's own error handlers would: a page in the reader's language for a
+    browser, JSON for the API and scripts (never a bare text body)."""
+    from app.web.errors import http_error  # errors imports the pages' templates: at use
+
+    response = await http_error(Request(scope, receive), HTTPException(status, detail))
+    await response(scope, receive, send)
+
+
 class SecurityMiddleware:
     """Sets the CSRF cookie when missing, security headers on every response, and refuses
-    request bodies over ``max_body`` bytes."""
+    request bodies over ``max_body`` bytes (``max_import`` for an upload route)."""
 
-    def __init__(self, app: ASGIApp, *, secure_cookies: bool = False, max_body: int = 1 << 20):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        secure_cookies: bool = False,
+        max_body: int = 1 << 20,
+        max_import: int = 32 << 20,
+    ):
         self.app = app
         self.secure = secure_cookies
         self.max_body = max_body
+        self.max_import = max(max_import, max_body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        if scope["method"] not in SAFE_METHODS and from_elsewhere(scope, headers):
-            await _plain(send, 403, b'{"detail":"cross-site request refused"}', b"application/json")
-            return
-        length = headers.get(b"content-length")
-        # bytes.isdigit() is ASCII-only; more than 18 digits is over any limit (and int() of
-        # thousands of digits raises).
-        if (
-            length is not None
-            and length.isdigit()
-            and (len(length) > 18 or int(length) > self.max_body)
-        ):
-            await _plain(send, 413, b"request body too large")
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            msg = await receive()
-            if msg["type"] == "http.request":
-                received += len(msg.get("body", b""))
-                if received > self.max_body:
-                    raise HTTPException(413, "request body too large")
-            return msg
-
         state = scope.setdefault("state", {})
         new_token = None
         if CSRF_COOKIE.encode() + b"=" not in headers.get(b"cookie", b""):
@@ -170,6 +168,27 @@ class SecurityMiddleware:
                 message["headers"] = h
             await send(message)
 
+        if scope["method"] not in SAFE_METHODS and from_elsewhere(scope, headers):
+            await _refuse(scope, receive, send_wrapper, 403, "cross-site request refused")
+            return
+        limit = self.max_import if scope["path"] in UPLOAD_PATHS else self.max_body
+        length = headers.get(b"content-length")
+        # bytes.isdigit() is ASCII-only; more than 18 digits is over any limit (and int() of
+        # thousands of digits raises).
+        if length is not None and length.isdigit() and (len(length) > 18 or int(length) > limit):
+            await _refuse(scope, receive, send_wrapper, 413, "request body too large")
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            msg = await receive()
+            if msg["type"] == "http.request":
+                received += len(msg.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413, "request body too large")
+            return msg
+
         await self.app(scope, limited_receive, send_wrapper)
 
 
@@ -184,16 +203,3 @@ CSP = (
 # Swagger UI boots from one inline script; only the API docs page allows that.
 DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").encode()
 CSP_BYTES = CSP.encode()
-
-
-async def _plain(
-    send: Send, status: int, body: bytes, ctype: bytes = b"text/plain; charset=utf-8"
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", ctype), (b"x-content-type-options", b"nosniff")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -18,6 +18,9 @@ COPY static ./static
 COPY drills ./drills
 # Editable install: the app finds questions/, templates/, static/ and migrations/ beside app/.
 RUN pip install -c requirements.lock -e ".[postgres]"
+# Bytecode compiled once here: PYTHONDONTWRITEBYTECODE keeps the running app from writing it,
+# so without this every start (and every worker) compiled the app first (~0.07 s).
+RUN python -m compileall -q app migrations
 
 RUN useradd --system --uid 10001 --home /app quiz && mkdir -p /data && chown quiz /data
 USER quiz

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.compute.limits import PoolLimits
+from app.compute.limits import PoolLimits, default_workers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-insecure-change-me"
@@ -59,7 +59,12 @@ class Settings(BaseSettings):
         description="The host's pool supervisor; `serve` sets it for its workers. Unset: this "
         "process starts its own pool on first use.",
     )
-    compute_workers: int = Field(default=2, ge=1, le=64, description="Most worker processes.")
+    compute_workers: int = Field(
+        default_factory=default_workers,
+        ge=1,
+        le=64,
+        description="Most worker processes (default: the cores less one, 1 to 4).",
+    )
     compute_warm_workers: int = Field(
         default=1, ge=1, le=64, description="Workers waiting while nobody computes."
     )

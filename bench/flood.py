@@ -3,7 +3,8 @@
     python bench/flood.py [--seconds 60] [--after 30] [--workers 1]
 
 Phases, against one real server (`transformer-quiz serve` with its compute pool):
-1. idle: 20 paced review clients (next card + grade); /api/next p50/p99.
+1. idle: 20 paced review clients, 2 requests a second each: 10 ask for the next card, 10 study
+   (next card or a grade); the next-card clients' p50/p99.
 2. flood: the same 20 review clients, plus 32 clients sending the heaviest in-bounds request of a
    demo (every numeric parameter at its maximum) with fresh seeds, back to back (a 503 from a
    full pool is honoured: the client waits its Retry-After, as a well-behaved client does).
@@ -31,6 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.config import Settings  # noqa: E402
 from bench.server import Load, _paced  # noqa: E402
 from tests.demos.test_worst_case import corner  # noqa: E402
 from tests.live import LiveServer  # noqa: E402
@@ -177,9 +179,18 @@ def main() -> list[str]:
         sampler.start()
         time.sleep(1)
         idle_rss = sampler.samples[-1]
-        idle: Load = asyncio.run(
-            _paced(srv.url, "idle", next_card, args.reviewers, args.idle_seconds, 2.0)
-        )
+
+        async def review_traffic(tag: str, seconds: float) -> tuple[Load, Load]:
+            # The same mix in both phases, so the flood is the only difference: half the
+            # clients ask for the next card, half study (next card or a grade, a write).
+            n = args.reviewers // 2
+            nxt, rev = await asyncio.gather(
+                _paced(srv.url, f"{tag} next", next_card, n, seconds, 2.0),
+                _paced(srv.url, f"{tag} review", review, n, seconds, 2.0),
+            )
+            return nxt, rev
+
+        idle, idle_rev = asyncio.run(review_traffic("idle", args.idle_seconds))
 
         async def both():
             # The flood runs in a process of its own: parsing its replies in the review
@@ -190,13 +201,10 @@ def main() -> list[str]:
                 flooding = asyncio.get_running_loop().run_in_executor(
                     ex, _flood_in_process, srv.url, args.flooders, args.seconds
                 )
-                return await asyncio.gather(
-                    _paced(
-                        srv.url, "flood next", next_card, args.reviewers // 2, args.seconds, 2.0
-                    ),
-                    _paced(srv.url, "flood review", review, args.reviewers // 2, args.seconds, 2.0),
-                    flooding,
+                (nxt, rev), codes = await asyncio.gather(
+                    review_traffic("flood", args.seconds), flooding
                 )
+                return nxt, rev, codes
 
         t_flood = time.monotonic()
         nxt, rev, codes = asyncio.run(both())
@@ -214,10 +222,11 @@ def main() -> list[str]:
     out = [
         f"{args.flooders} clients flooding the heaviest demo corners with fresh seeds for "
         f"{args.seconds:.0f} s, beside {args.reviewers} paced review clients (2 req/s each); "
-        f"{args.workers} web worker(s), the default pool\n",
+        f"{args.workers} web worker(s), the pool of TQ_COMPUTE_* settings "
+        f"({Settings(_env_file=None).compute_workers} compute worker(s) at most)\n",
         "| | /api/next p50 ms | /api/next p99 ms | review-path 5xx | demo replies |",
         "|---|---|---|---|---|",
-        f"| idle | {idle.pct(50):.1f} | {idle.pct(99):.1f} | {idle.errors} | |",
+        f"| idle | {idle.pct(50):.1f} | {idle.pct(99):.1f} | {idle.errors + idle_rev.errors} | |",
         f"| flood | {nxt.pct(50):.1f} | {nxt.pct(99):.1f} | {nxt.errors + rev.errors} | "
         + ", ".join(f"{k}: {v}" for k, v in sorted(codes.items(), key=str))
         + " |",

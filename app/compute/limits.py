@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def default_workers() -> int:
+    """One fewer than the cores this process may use, at least 1, at most 4. On a 2-core VPS two
+    busy compute workers left the web process fighting for both cores (and their shared caches):
+    /api/next's p99 under a demo flood was ~2× idle with two workers, ~1.3× with one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 2
+    return max(1, min(4, cores - 1))
+
+
 class PoolLimits(BaseModel):
-    """Defaults fit a 2-core, 2 GB VPS: up to two workers of at most ~1 GB each, one torch thread
-    each, one of them waiting while nobody computes."""
+    """Defaults fit a 2-core, 2 GB VPS: one worker there (a core stays the web side's), of at most
+    ~1 GB, one torch thread, waiting while nobody computes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    workers: int = Field(2, ge=1, le=64, description="Most worker processes at once.")
+    workers: int = Field(
+        default_factory=default_workers,
+        ge=1,
+        le=64,
+        description="Most worker processes at once (default: one core left to the web side).",
+    )
     warm_workers: int = Field(
         1, ge=1, le=64, description="Workers kept forked and waiting while the pool is idle."
     )

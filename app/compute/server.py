@@ -162,8 +162,7 @@ class Supervisor:
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, ProtocolError):
             hello = {}
         if not hello.get("ready"):
-            w.kill()
-            self.live -= 1
+            self._drop(w)
             self.stats["start_failures"] += 1
             return False
         self.idle.put_nowait(w)
@@ -179,9 +178,13 @@ class Supervisor:
         """Workers the pool should have now: the warm ones, plus one per job in flight."""
         return min(self.limits.workers, max(self.limits.warm_workers, self.pending))
 
-    async def retire(self, w: Worker) -> None:
+    def _drop(self, w: Worker) -> None:
+        """Kill a worker and stop counting it: ``live`` changes here and in spawn, nowhere else."""
         w.kill()
         self.live -= 1
+
+    async def retire(self, w: Worker) -> None:
+        self._drop(w)
         self.stats["replaced"] += 1
         await self.top_up()
 
@@ -195,8 +198,7 @@ class Supervisor:
                 w = self.idle.get_nowait()
                 stale = now - w.idle_since >= self.limits.idle_retire_s
                 if stale and (w.jobs or self.live > self.limits.warm_workers):
-                    w.kill()
-                    self.live -= 1
+                    self._drop(w)
                     self.stats["retired_idle"] += 1
                 else:
                     keep.append(w)
@@ -251,8 +253,7 @@ class Supervisor:
                 return w
             # Died while idle (e.g. the kernel's OOM killer): not this job's fault.
             self.stats["crashes"] += 1
-            w.kill()
-            self.live -= 1
+            self._drop(w)
         return None
 
     async def _on_worker(

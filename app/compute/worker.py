@@ -91,7 +91,11 @@ def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def handle(msg: dict, limits: PoolLimits, device: str, send=None) -> JobReply:
+def handle(
+    msg: dict, limits: PoolLimits, device: str, send=None, device_error: str | None = None
+) -> JobReply:
+    """``device_error``: why the configured demo device is unusable; demos fail with it, drills
+    and fits (CPU only) run."""
     try:
         if msg.get("kind") == "drill":
             from app.compute.sandbox import run_submission
@@ -101,6 +105,8 @@ def handle(msg: dict, limits: PoolLimits, device: str, send=None) -> JobReply:
             from app.compute.fit import run_fit
 
             return run_fit(FitJob.model_validate(msg))
+        if device_error is not None:
+            return JobReply(error="failed", message=device_error)
         return run_demo(DemoJob.model_validate(msg), device, send)
     except Exception as e:  # a job's failure is the job's, never the worker's
         if _is_oom(e):
@@ -150,10 +156,7 @@ def serve(sock: socket.socket, limits: PoolLimits) -> None:
         msg = recv_frame(sock)
         if msg is None or msg.get("kind") == "exit":
             return
-        if device_error is not None and msg.get("kind") not in ("drill", "fit"):
-            reply = JobReply(error="failed", message=device_error)
-        else:
-            reply = handle(msg, limits, device, send=lambda frame: sock.sendall(encode(frame)))
+        reply = handle(msg, limits, device, lambda frame: sock.sendall(encode(frame)), device_error)
         if rss_mb() > base + 64:
             # A heavy job's freed tensors stay in glibc's heap (its mmap threshold grows with
             # big allocations): hand them back, so an idle pool shrinks after a flood.

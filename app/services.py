@@ -232,34 +232,35 @@ class _CardCache:
 _CARD_CACHES: weakref.WeakKeyDictionary[Engine, _CardCache] = weakref.WeakKeyDictionary()
 
 
+def _sqlite_has_written(conn) -> bool:
+    # pysqlite opens a transaction only for a write: one that is open has written.
+    return bool(conn.connection.dbapi_connection.in_transaction)
+
+
 def card_version_of(session: Session, version: int | None, txid: object = None) -> int | None:
-    """What ``_card_version`` makes of a version read by another statement (with
-    ``txid_current_if_assigned()`` on PostgreSQL)."""
+    """A user's card version as read (with ``txid_current_if_assigned()`` on PostgreSQL), or
+    None where it cannot be trusted for a cache: this transaction has written (what it sees may
+    never commit), or the database has no triggers. A user whose cards never changed has 0."""
     conn = session.connection()
     name = conn.dialect.name
     if name == "sqlite":
-        if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-            return None
-        return version or 0
+        return None if _sqlite_has_written(conn) else version or 0
     if name == "postgresql":
         return None if txid is not None else version or 0
     return None
 
 
 def _card_version(session: Session, user_id: int) -> int | None:
-    """The user's card version, or None where it cannot be trusted for a cache: this
-    transaction has written (what it sees may never commit), or the database has no triggers.
-    A user whose cards never changed has version 0."""
+    """The user's card version, read and judged by ``card_version_of``."""
     conn = session.connection()
     name = conn.dialect.name
     if name == "sqlite":
-        # pysqlite opens a transaction only for a write: one that is open has written.
-        if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-            return None
-        return conn.execute(_VERSION_OF, {"user_id": user_id}).scalar() or 0
+        if _sqlite_has_written(conn):
+            return None  # untrusted whatever it says: skip the read
+        return card_version_of(session, conn.execute(_VERSION_OF, {"user_id": user_id}).scalar())
     if name == "postgresql":
         version, txid = conn.execute(_VERSION_OF_PG, {"user_id": user_id}).one()
-        return None if txid is not None else version or 0
+        return card_version_of(session, version, txid)
     return None
 
 

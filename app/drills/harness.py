@@ -14,9 +14,10 @@ A drill's ``tests.py`` imports the helpers below (also ``check_grads``, ``randn`
         check_close(fn(x), ref(x), "output")
 
 Every case has an English name and a Chinese one (``zh``): the page shows the one in its own
-language, and the loader reports a case without ``zh``. ``fn`` is the learner's entry function, ``ref`` the reference's. A check that fails raises
-:class:`CheckFailed`, whose text the learner reads; any other exception is described by its type,
-its text and the ``<submission>`` lines it passed through, never by our own code.
+language, and the loader reports a case without ``zh``. ``fn`` is the learner's entry function,
+``ref`` the reference's. A check that fails raises :class:`CheckFailed`, whose text the learner
+reads; any other exception is described by its type, its text and the ``<submission>`` lines it
+passed through, never by our own code.
 """
 
 from __future__ import annotations

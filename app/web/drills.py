@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
 from app.drills import service
+from app.drills.harness import CaseName
 from app.drills.models import Drill
 from app.render import render_markdown
 from app.web.deps import BankDep, LangDep, NowDep, SessionDep, SettingsDep, SrsDep, UserDep
@@ -54,9 +55,7 @@ class DrillSummary(BaseModel):
     questions: list[str]
 
 
-class CaseView(BaseModel):
-    name: str
-    name_zh: str | None
+class CaseView(CaseName):
     visible: bool
     source: str | None
 

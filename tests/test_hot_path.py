@@ -451,4 +451,4 @@ def test_the_cached_intervals_of_a_seen_card_are_fsrs_own(
     # And a moment some days later, where the same card may have other intervals.
     for now in (first, second, second + timedelta(days=more)):
         direct = {g.name: humanize(d) for g, d in srs.preview(services.snapshot(card), now).items()}
-        assert api._seen_card_intervals(srs, card, now) == direct
+        assert api._card_intervals(srs, card, now) == direct

@@ -226,10 +226,7 @@ def _next_out(ctx: Ctx, session: Session, topic: list[str] | None) -> NextOut:
     )
     if item is None:
         return NextOut(question=None, is_new=False, due_count=due, new_left_today=new_left)
-    if item.card and item.card.reps:
-        intervals = _seen_card_intervals(srs, item.card, now)
-    else:
-        intervals = _new_card_intervals(srs, now)
+    intervals = _card_intervals(srs, item.card, now)
     return NextOut(
         question=summary(item.question),
         is_new=item.card is None or item.card.reps == 0,
@@ -253,39 +250,33 @@ def _version_and_prefs(session: Session, user_id: int) -> tuple[int | None, Any]
     return version, (None if prefs[0] is None else prefs)  # prefs[0]: user_prefs.user_id
 
 
-_new_intervals: WeakKeyDictionary[Srs, dict[str, str]] = WeakKeyDictionary()
-_seen_intervals: WeakKeyDictionary[Srs, dict[tuple[Any, ...], dict[str, str]]] = WeakKeyDictionary()
-SEEN_INTERVALS_SIZE = 4096
+_intervals: WeakKeyDictionary[Srs, dict[tuple[Any, ...] | None, dict[str, str]]] = (
+    WeakKeyDictionary()
+)
+INTERVALS_SIZE = 4096
 
 
-def _seen_card_intervals(srs: Srs, card: services.AnyCard, now: datetime) -> dict[str, str]:
-    """A seen card's grade-button intervals. FSRS (fsrs/scheduler.py, ``review_card``) reads the
-    review time only as whole days since the last review and returns ``due = time + interval``;
-    so for one scheduler the intervals are a function of the card's state, step, stability,
-    difficulty and those days: four FSRS reviews once per such key, not per request."""
-    days = (now - card.last_review).days if card.last_review is not None else None
-    key = (card.state, card.step, card.stability, card.difficulty, days)
-    per_srs = _seen_intervals.get(srs)
+def _card_intervals(srs: Srs, card: services.AnyCard | None, now: datetime) -> dict[str, str]:
+    """A card's grade-button intervals, four FSRS reviews once per scheduler and key, not per
+    request. A new card's are the scheduler's learning steps and first stabilities, the same at
+    any moment (a new card is due now; previews are unfuzzed): key None. FSRS
+    (fsrs/scheduler.py, ``review_card``) reads a seen card's review time only as whole days since
+    its last review and returns ``due = time + interval``: so its intervals are a function of
+    its state, step, stability, difficulty and those days."""
+    key: tuple[Any, ...] | None = None
+    if card is not None and card.reps:
+        days = (now - card.last_review).days if card.last_review is not None else None
+        key = (card.state, card.step, card.stability, card.difficulty, days)
+    per_srs = _intervals.get(srs)
     if per_srs is None:
-        per_srs = _seen_intervals.setdefault(srs, {})
+        per_srs = _intervals.setdefault(srs, {})
     got = per_srs.get(key)
     if got is None:
-        preview = srs.preview(services.snapshot(card), now)
+        preview = srs.preview(services.snapshot(card) if key is not None else None, now)
         got = {g.name: humanize(d) for g, d in preview.items()}
-        if len(per_srs) >= SEEN_INTERVALS_SIZE:
+        if len(per_srs) >= INTERVALS_SIZE:
             per_srs.clear()
         per_srs[key] = got
-    return dict(got)
-
-
-def _new_card_intervals(srs: Srs, now: datetime) -> dict[str, str]:
-    """A new card's grade-button intervals: the learning steps and first stabilities of this
-    scheduler, the same at any moment (a new card is due now; previews are unfuzzed), so
-    computed once per scheduler rather than four FSRS reviews per request."""
-    got = _new_intervals.get(srs)
-    if got is None:
-        got = {g.name: humanize(d) for g, d in srs.preview(None, now).items()}
-        _new_intervals[srs] = got
     return dict(got)
 
 
